@@ -1,0 +1,171 @@
+// The production entry point: `npm start` runs `node server/index.js`.
+//
+// Why not adapter-node's own build/index.js: adapter-node serves static assets before any
+// SvelteKit hook runs, so a hook can never give them the security headers or a request id.
+// This small server wraps build/handler.js to do that, and so it also owns what
+// build/index.js did: PORT and HOST, the HTTP timeouts and the graceful shutdown.
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import {
+	EDGE_KEY,
+	MULTIPART_HEADROOM_BYTES,
+	REQUEST_ID_HEADER,
+	SECURITY_HEADERS
+} from './shared.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = path.join(root, 'build');
+
+/** Headers slower than this are cut off (slowloris); a whole request gets REQUEST_TIMEOUT. */
+const HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 5 * 60_000;
+
+// adapter-node caps request bodies at 512K unless told otherwise. Unless the operator set
+// BODY_SIZE_LIMIT (config.ts then checks it leaves room for MAX_FILE_SIZE), size it from
+// MAX_FILE_SIZE so that the upload route's byte-exact check is what refuses a large file.
+// A malformed MAX_FILE_SIZE is left for config.ts to report.
+if (!process.env.BODY_SIZE_LIMIT) {
+	const maxFileSize = Number(process.env.MAX_FILE_SIZE || 10_485_760);
+	if (Number.isSafeInteger(maxFileSize) && maxFileSize > 0) {
+		process.env.BODY_SIZE_LIMIT = String(maxFileSize + MULTIPART_HEADROOM_BYTES);
+	}
+}
+
+/** @type {(req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void} */
+let handler;
+try {
+	// Importing the handler runs Kit's init(), which validates the configuration.
+	({ handler } = await import(path.join(buildDir, 'handler.js')));
+} catch (error) {
+	if (error instanceof Error && error.name === 'StartupError') {
+		console.error(`raven-zero: ${error.message}`);
+		process.exit(1);
+	}
+	if (/** @type {NodeJS.ErrnoException} */ (error).code === 'ERR_MODULE_NOT_FOUND') {
+		console.error('raven-zero: no build found; run `npm run build` first');
+		process.exit(1);
+	}
+	throw error;
+}
+
+/** @type {{ logStaticRequest: (fields: object) => void, logInfo: (fields: object) => void }} */
+const edge = /** @type {any} */ (globalThis)[EDGE_KEY];
+
+// config.ts has validated these by now; read them as adapter-node's entry point would.
+const port = Number(process.env.PORT || 3000);
+const host = process.env.HOST || '0.0.0.0';
+const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT || 30) * 1000;
+
+/** Every file adapter-node serves statically, as URL paths; they never reach Kit's hooks. */
+const staticPaths = new Set();
+(function collect(dir, prefix) {
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		if (entry.isDirectory()) collect(path.join(dir, entry.name), `${prefix}/${entry.name}`);
+		else staticPaths.add(`${prefix}/${entry.name}`);
+	}
+})(path.join(buildDir, 'client'), '');
+
+const securityHeaderNames = new Set(
+	Object.keys(SECURITY_HEADERS).map((name) => name.toLowerCase())
+);
+
+/**
+ * Make the security headers win over whatever the static file server sets later (it marks
+ * immutable assets cacheable for a year; we keep the seed's no-store everywhere).
+ * @param {http.ServerResponse} res
+ */
+function pinSecurityHeaders(res) {
+	const setHeader = res.setHeader.bind(res);
+	res.setHeader = (name, value) =>
+		securityHeaderNames.has(name.toLowerCase()) ? res : setHeader(name, value);
+	const writeHead = res.writeHead.bind(res);
+	res.writeHead = /** @type {any} */ (
+		(/** @type {number} */ status, /** @type {any[]} */ ...rest) => {
+			for (const arg of rest) {
+				if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+					for (const name of Object.keys(arg)) {
+						if (securityHeaderNames.has(name.toLowerCase())) delete arg[name];
+					}
+				}
+			}
+			return writeHead(status, ...rest);
+		}
+	);
+}
+
+/** @param {string | undefined} url */
+function pathnameOf(url) {
+	try {
+		return decodeURIComponent(new URL(url ?? '/', 'http://x').pathname);
+	} catch {
+		return '';
+	}
+}
+
+const server = http.createServer(
+	{ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+	(req, res) => {
+		const requestId = randomUUID();
+		const startedAt = performance.now();
+		// Kit's requestId handle picks this up; a client's own value is overwritten.
+		req.headers['x-raven-request-id'] = requestId;
+		res.setHeader(REQUEST_ID_HEADER, requestId);
+		for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+
+		const isStatic =
+			(req.method === 'GET' || req.method === 'HEAD') && staticPaths.has(pathnameOf(req.url));
+		if (isStatic) {
+			pinSecurityHeaders(res);
+			res.on('finish', () =>
+				edge.logStaticRequest({
+					request_id: requestId,
+					method: req.method,
+					status_code: res.statusCode,
+					duration: Math.round((performance.now() - startedAt) * 100) / 100
+				})
+			);
+		}
+		handler(req, res, () => {
+			res.statusCode = 404;
+			res.end();
+		});
+	}
+);
+
+let shuttingDown = false;
+
+/** @param {'SIGINT' | 'SIGTERM'} reason */
+function shutDown(reason) {
+	if (shuttingDown) return;
+	shuttingDown = true;
+	edge.logInfo({ event: 'stopping', reason, timeout_ms: shutdownTimeoutMs });
+	// A keep-alive connection that is idle would hold close() open until it timed out.
+	server.closeIdleConnections();
+	const cutOff = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
+	cutOff.unref();
+	server.close(() => {
+		clearTimeout(cutOff);
+		// src/lib/server/shutdown.ts stops jobs, closes the store, flushes the log and exits.
+		process.emit(/** @type {any} */ ('sveltekit:shutdown'), reason);
+	});
+}
+
+server.on('request', (req) => {
+	// Once shutdown started, connections are closed as soon as their request is done.
+	req.on('close', () => {
+		if (shuttingDown) server.closeIdleConnections();
+	});
+});
+
+process.on('SIGTERM', () => shutDown('SIGTERM'));
+process.on('SIGINT', () => shutDown('SIGINT'));
+
+server.listen({ port, host }, () => {
+	const address = server.address();
+	const actualPort = typeof address === 'object' && address ? address.port : port;
+	edge.logInfo({ event: 'listening', host, port: actualPort });
+});

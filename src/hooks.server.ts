@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { building } from '$app/environment';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { getConfig } from '$lib/server/config';
+import { initWordlist } from '$lib/server/diceware';
+import { accessLog } from '$lib/server/http/access-log';
+import { cors } from '$lib/server/http/cors';
+import { publishEdge } from '$lib/server/http/edge';
+import { jsonNotFound } from '$lib/server/http/not-found';
+import { originGuard } from '$lib/server/http/origin-guard';
+import { rateLimit } from '$lib/server/http/rate-limit';
+import { requestId } from '$lib/server/http/request-id';
+import { securityHeaders } from '$lib/server/http/security-headers';
+import { startJobs } from '$lib/server/jobs';
+import { initLimits } from '$lib/server/limits';
+import { initLog, log } from '$lib/server/log';
+import { registerShutdown } from '$lib/server/shutdown';
+import { openStore } from '$lib/server/store';
+
+/**
+ * Start-up, in dependency order. Any StartupError (a bad variable, a missing word list)
+ * propagates to server/index.js, which prints its one line and exits with code 1.
+ */
+export const init: ServerInit = async () => {
+	if (building) return;
+	const config = getConfig();
+	await initLog();
+	mkdirSync(config.storagePath, { recursive: true });
+	mkdirSync(config.tempPath, { recursive: true });
+	initWordlist(config.dicewareWordlistPath);
+	const store = openStore();
+	initLimits(store);
+	startJobs();
+	publishEdge();
+	registerShutdown();
+	log().info({ event: 'started', store: store.kind, max_file_size: config.maxFileSize });
+};
+
+// requestId first so everything after it can log the id; securityHeaders and accessLog wrap
+// the rest so that refusals (403, 404, 429) carry the headers and get their log line too.
+export const handle: Handle = sequence(
+	requestId,
+	securityHeaders,
+	accessLog,
+	cors,
+	originGuard,
+	jsonNotFound,
+	rateLimit
+);
+
+/** Unexpected errors: logged once with the request id; the client learns nothing internal. */
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	const requestId = event.locals.requestId ?? 'unknown';
+	if (status >= 500) {
+		log().error({
+			event: 'unhandled_error',
+			request_id: requestId,
+			path: event.route.id ?? '(unmatched)',
+			error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+			stack: error instanceof Error ? error.stack : undefined
+		});
+	}
+	return {
+		message: status >= 500 ? 'Something went wrong on our side.' : message,
+		error_code: status >= 500 ? 'INTERNAL_ERROR' : status === 404 ? 'NOT_FOUND' : 'REQUEST_FAILED',
+		detail: status >= 500 ? 'Something went wrong on our side.' : message,
+		request_id: requestId
+	};
+};

@@ -1,0 +1,66 @@
+/**
+ * The /health/ report, in the seed's shape. `healthy` only when every service is usable;
+ * `embedded` (the in-process store) counts as usable.
+ */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { version } from '../../../package.json';
+import { getConfig } from './config';
+import { wordlist } from './diceware';
+import { HEARTBEAT_STALE_MS, jobsRunning, lastHeartbeat } from './jobs';
+import { store, type StoreState } from './store';
+
+export type ServiceState = 'online' | 'offline';
+
+export type HealthReport = {
+	status: 'healthy' | 'degraded';
+	version: string;
+	timestamp: string;
+	services: {
+		redis: StoreState;
+		storage: ServiceState;
+		scheduler: ServiceState;
+		diceware: ServiceState;
+	};
+	uptime_seconds: number;
+	started_at: string;
+};
+
+const startedAt = new Date();
+
+async function storageState(): Promise<ServiceState> {
+	const { storagePath, tempPath } = getConfig();
+	try {
+		await Promise.all([access(storagePath, constants.W_OK), access(tempPath, constants.W_OK)]);
+		return 'online';
+	} catch {
+		return 'offline';
+	}
+}
+
+async function schedulerState(): Promise<ServiceState> {
+	if (!jobsRunning()) return 'offline';
+	const beatAt = await lastHeartbeat();
+	return beatAt !== undefined && Date.now() - beatAt < HEARTBEAT_STALE_MS ? 'online' : 'offline';
+}
+
+/** Check every service now. Never throws; each check is bounded by the store's timeouts. */
+export async function checkHealth(): Promise<HealthReport> {
+	const [redis, storage, scheduler] = await Promise.all([
+		store().ping(),
+		storageState(),
+		schedulerState()
+	]);
+	const diceware: ServiceState = wordlist() ? 'online' : 'offline';
+	const healthy =
+		redis !== 'offline' && storage === 'online' && scheduler === 'online' && diceware === 'online';
+	const now = new Date();
+	return {
+		status: healthy ? 'healthy' : 'degraded',
+		version,
+		timestamp: now.toISOString(),
+		services: { redis, storage, scheduler, diceware },
+		uptime_seconds: Math.floor((now.getTime() - startedAt.getTime()) / 1000),
+		started_at: startedAt.toISOString()
+	};
+}

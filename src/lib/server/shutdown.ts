@@ -1,0 +1,31 @@
+/**
+ * The one place that tears the service down, after the HTTP server has stopped accepting and
+ * in-flight requests have finished (or SHUTDOWN_TIMEOUT cut them off): stop the jobs, close
+ * the store, flush the log, exit. Runs once, on adapter-node's `sveltekit:shutdown` event,
+ * which server/index.js emits just as adapter-node's own entry point does.
+ */
+import { stopJobs } from './jobs';
+import { flushLog, log } from './log';
+import { closeStore } from './store';
+
+let registered = false;
+
+export function registerShutdown(): void {
+	if (registered) return;
+	registered = true;
+	process.once('sveltekit:shutdown', (reason: string) => {
+		void shutDown(reason).finally(() => process.exit(0));
+	});
+}
+
+/** Stop jobs, close the store, flush the log. Never throws. */
+export async function shutDown(reason: string): Promise<void> {
+	log().info({ event: 'shutdown', reason });
+	stopJobs();
+	try {
+		await closeStore();
+	} catch (error) {
+		log().error({ event: 'shutdown_store_error', error: (error as Error).message });
+	}
+	await flushLog();
+}
