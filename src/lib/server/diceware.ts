@@ -49,19 +49,24 @@ export class Wordlist {
 	}
 
 	/**
-	 * Up to `limit` list words the user probably meant by `input`: words it starts (typing in
-	 * progress) first, then the closest by edit distance (at most 2, adjacent swaps count 1).
+	 * Up to `limit` list words the user probably meant by `input`, closest first: edit
+	 * distance at most 2 (an adjacent swap counts as one edit), with words that `input` begins
+	 * (typing in progress) ranked as one edit away.
 	 */
-	suggest(input: string, limit = 3): string[] {
+	suggest(input: string, limit = 5): string[] {
 		const word = input.normalize('NFKC').toLowerCase();
 		if (word.length === 0) return [];
-		const completions = word.length >= 2 ? this.drawable.filter((w) => w.startsWith(word)) : [];
-		const near = this.drawable
-			.map((candidate) => ({ candidate, distance: editDistance(word, candidate, 2) }))
-			.filter(({ candidate, distance }) => distance <= 2 && candidate !== word)
+		const scored: { candidate: string; distance: number }[] = [];
+		for (const candidate of this.drawable) {
+			if (candidate === word) continue;
+			const isCompletion = word.length >= 2 && candidate.startsWith(word);
+			const distance = Math.min(editDistance(word, candidate, 2), isCompletion ? 1 : Infinity);
+			if (distance <= 2) scored.push({ candidate, distance });
+		}
+		return scored
 			.sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+			.slice(0, limit)
 			.map(({ candidate }) => candidate);
-		return [...new Set([...completions.slice(0, limit), ...near])].slice(0, limit);
 	}
 
 	/**

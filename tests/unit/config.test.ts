@@ -1,0 +1,110 @@
+import { describe, expect, test } from 'vitest';
+import { parseConfig, StartupError } from '../../src/lib/server/config';
+
+describe('parseConfig', () => {
+	test('uses the seed defaults when nothing is set', () => {
+		const config = parseConfig({}, '/srv/rz');
+		expect(config).toMatchObject({
+			redisUrl: undefined,
+			storagePath: '/srv/rz/storage/uploads',
+			tempPath: '/srv/rz/storage/temp',
+			maxFileSize: 10_485_760,
+			allowedMimeTypes: [],
+			uploadRateLimit: { points: 30, durationSeconds: 3600 },
+			healthRateLimit: { points: 1, durationSeconds: 1 },
+			downloadFailLimit: 10,
+			downloadBlockWindowSeconds: 1800,
+			cleanupIntervalMinutes: 10,
+			orphanAgeMinutes: 15,
+			secureShredPasses: 1,
+			dicewareWordlistPath: '/srv/rz/data/diceware_words.txt',
+			passphraseWords: 4,
+			serverSecret: undefined,
+			corsOrigins: [],
+			minFreeDiskMb: 100,
+			logPath: '/srv/rz/logs/raven_zero.log',
+			logLevel: 'info',
+			port: 3000,
+			host: '0.0.0.0',
+			xffDepth: 1,
+			shutdownTimeoutSeconds: 30
+		});
+		expect(config.bodySizeLimit).toBe(10_485_760 + 64 * 1024);
+		expect(Object.isFrozen(config)).toBe(true);
+	});
+
+	test.each([
+		['ALLOWED_MIME_TYPES', 'image/png, application/pdf', ['image/png', 'application/pdf']],
+		['ALLOWED_MIME_TYPES', '["image/png","text/plain"]', ['image/png', 'text/plain']],
+		['ALLOWED_MIME_TYPES', 'IMAGE/*', ['image/*']],
+		['CORS_ORIGINS', 'https://a.example, http://localhost:5173', ['https://a.example', 'http://localhost:5173']],
+		['CORS_ORIGINS', '*', ['*']]
+	] as const)('%s=%s parses as a list', (name, value, expected) => {
+		const config = parseConfig({ [name]: value });
+		const field = name === 'ALLOWED_MIME_TYPES' ? config.allowedMimeTypes : config.corsOrigins;
+		expect(field).toEqual(expected);
+	});
+
+	test.each([
+		['UPLOAD_RATE_LIMIT', '5/minute', { points: 5, durationSeconds: 60 }],
+		['UPLOAD_RATE_LIMIT', '100 / day', { points: 100, durationSeconds: 86_400 }],
+		['HEALTH_RATE_LIMIT', '2/SECOND', { points: 2, durationSeconds: 1 }]
+	] as const)('%s=%s parses as a rate', (name, value, expected) => {
+		const config = parseConfig({ [name]: value });
+		const field = name === 'UPLOAD_RATE_LIMIT' ? config.uploadRateLimit : config.healthRateLimit;
+		expect(field).toMatchObject(expected);
+	});
+
+	test('an empty value means the default, as in the seed .env files', () => {
+		expect(parseConfig({ MAX_FILE_SIZE: '', REDIS_URL: '  ' })).toMatchObject({
+			maxFileSize: 10_485_760,
+			redisUrl: undefined
+		});
+	});
+
+	test('BODY_SIZE_LIMIT follows MAX_FILE_SIZE unless set, and accepts K/M/G and Infinity', () => {
+		expect(parseConfig({ MAX_FILE_SIZE: '1000' }).bodySizeLimit).toBe(1000 + 65_536);
+		expect(parseConfig({ MAX_FILE_SIZE: '1000', BODY_SIZE_LIMIT: '1M' }).bodySizeLimit).toBe(1_048_576);
+		expect(parseConfig({ BODY_SIZE_LIMIT: 'Infinity' }).bodySizeLimit).toBe(Infinity);
+	});
+
+	test.each([
+		['MAX_FILE_SIZE', 'abc', 'Invalid value for MAX_FILE_SIZE: "abc" (should be a whole number from 1 to'],
+		['MAX_FILE_SIZE', '0', 'MAX_FILE_SIZE: "0"'],
+		['MAX_FILE_SIZE', '-5', 'MAX_FILE_SIZE: "-5"'],
+		['MAX_FILE_SIZE', '1.5', 'MAX_FILE_SIZE: "1.5"'],
+		['PASSPHRASE_WORDS', '2', 'PASSPHRASE_WORDS: "2" (should be a whole number from 3 to 10)'],
+		['PASSPHRASE_WORDS', '11', 'PASSPHRASE_WORDS: "11"'],
+		['UPLOAD_RATE_LIMIT', '30/fortnight', 'UPLOAD_RATE_LIMIT: "30/fortnight" (should be N/second'],
+		['HEALTH_RATE_LIMIT', '0/second', 'HEALTH_RATE_LIMIT: "0/second"'],
+		['REDIS_URL', 'localhost:6379', 'REDIS_URL: "localhost:6379" (should be a redis:// or rediss:// URL'],
+		['ALLOWED_MIME_TYPES', 'png', 'ALLOWED_MIME_TYPES: "png"'],
+		['ALLOWED_MIME_TYPES', '["image/png", 3]', 'ALLOWED_MIME_TYPES'],
+		['CORS_ORIGINS', 'https://a.example/path', 'CORS_ORIGINS: "https://a.example/path"'],
+		['LOG_LEVEL', 'loud', 'LOG_LEVEL: "loud" (should be fatal, error, warn, info, debug, trace, silent)'],
+		['PORT', '70000', 'PORT: "70000"'],
+		['ORIGIN', 'example.org', 'ORIGIN: "example.org" (should be an http:// or https:// URL)'],
+		['SECURE_SHRED_PASSES', '99', 'SECURE_SHRED_PASSES: "99"'],
+		['DOWNLOAD_FAIL_LIMIT', 'ten', 'DOWNLOAD_FAIL_LIMIT: "ten"'],
+		['BODY_SIZE_LIMIT', '512K', 'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 65536'],
+		['BODY_SIZE_LIMIT', 'lots', 'BODY_SIZE_LIMIT: "lots"'],
+		['ADDRESS_HEADER', 'x forwarded', 'ADDRESS_HEADER']
+	] as const)('%s=%s is refused with one clear line', (name, value, message) => {
+		let caught: unknown;
+		try {
+			parseConfig({ [name]: value });
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(StartupError);
+		const text = (caught as Error).message;
+		expect(text).toContain(message);
+		expect(text).not.toContain('\n');
+	});
+
+	test('a short SERVER_SECRET is refused without echoing it', () => {
+		expect(() => parseConfig({ SERVER_SECRET: 'hunter2' })).toThrow(
+			'Invalid value for SERVER_SECRET: "(hidden)" (should be at least 16 characters, or unset)'
+		);
+	});
+});
