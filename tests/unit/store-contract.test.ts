@@ -1,0 +1,111 @@
+/**
+ * One contract, two stores: the in-process store and Redis (a real redis-server of this
+ * file's own). Anything a later feature relies on is pinned here for both.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { MemoryStore } from '../../src/lib/server/store/memory';
+import { RedisStore } from '../../src/lib/server/store/redis';
+import { StoreUnavailableError, type MetadataStore } from '../../src/lib/server/store/types';
+import { startRedis, type TestRedis } from '../helpers/redis';
+
+let redis: TestRedis;
+const opened: MetadataStore[] = [];
+
+beforeAll(async () => {
+	redis = await startRedis();
+});
+
+afterAll(async () => {
+	await Promise.all(opened.map((store) => store.close()));
+	await redis.stop();
+});
+
+async function waitReady(store: MetadataStore) {
+	for (let i = 0; i < 100 && (await store.ping()) === 'offline'; i++) {
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+const implementations = [
+	['memory', async () => new MemoryStore(), 'embedded'],
+	[
+		'redis',
+		async () => {
+			const store = new RedisStore(redis.url);
+			opened.push(store);
+			await waitReady(store);
+			return store;
+		},
+		'online'
+	]
+] as const;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(implementations)('%s store', (_, open, readyState) => {
+	let store: MetadataStore;
+
+	beforeAll(async () => {
+		store = await open();
+	});
+
+	test(`ping reports ${readyState}`, async () => {
+		expect(await store.ping()).toBe(readyState);
+	});
+
+	test('a heartbeat is read back until its TTL passes', async () => {
+		const name = `hb-${Math.random()}`;
+		expect(await store.readHeartbeat(name)).toBeUndefined();
+		await store.recordHeartbeat(name, 1_700_000_000_123, 150);
+		expect(await store.readHeartbeat(name)).toBe(1_700_000_000_123);
+		await sleep(250);
+		expect(await store.readHeartbeat(name)).toBeUndefined();
+	});
+
+	test('a lock is exclusive, released only by its holder, and freed by its TTL', async () => {
+		const name = `lock-${Math.random()}`;
+		const token = await store.acquireLock(name, 200);
+		expect(token).toEqual(expect.any(String));
+		expect(await store.acquireLock(name, 200)).toBeUndefined();
+
+		await store.releaseLock(name, 'not-the-token');
+		expect(await store.acquireLock(name, 200)).toBeUndefined();
+
+		await store.releaseLock(name, token!);
+		const second = await store.acquireLock(name, 200);
+		expect(second).toEqual(expect.any(String));
+		expect(second).not.toBe(token);
+
+		await sleep(300);
+		expect(await store.acquireLock(name, 200)).toEqual(expect.any(String));
+	});
+
+	test('only one of many racing callers gets a lock', async () => {
+		const name = `race-${Math.random()}`;
+		const results = await Promise.all(Array.from({ length: 50 }, () => store.acquireLock(name, 5000)));
+		expect(results.filter((token) => token !== undefined)).toHaveLength(1);
+	});
+});
+
+describe('redis store during an outage', () => {
+	test('fails fast with StoreUnavailableError, reports offline, and recovers by itself', async () => {
+		const store = new RedisStore(redis.url);
+		opened.push(store);
+		await waitReady(store);
+		expect(await store.ping()).toBe('online');
+
+		await redis.stop();
+		const started = Date.now();
+		await expect(store.recordHeartbeat('x', 1, 1000)).rejects.toBeInstanceOf(StoreUnavailableError);
+		expect(await store.ping()).toBe('offline');
+		expect(Date.now() - started).toBeLessThan(3000);
+
+		await redis.restart();
+		const restarted = Date.now();
+		await waitReady(store);
+		expect(await store.ping()).toBe('online');
+		expect(Date.now() - restarted).toBeLessThan(5000);
+		await store.recordHeartbeat('x', 2, 1000);
+		expect(await store.readHeartbeat('x')).toBe(2);
+	});
+});
