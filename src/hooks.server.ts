@@ -18,6 +18,8 @@ import { initLog, log } from '$lib/server/log';
 import { registerShutdown } from '$lib/server/shutdown';
 import { openStore } from '$lib/server/store';
 
+const STORE_READY_TIMEOUT_MS = 3000;
+
 /**
  * Start-up, in dependency order. Any StartupError (a bad variable, a missing word list)
  * propagates to server/index.js, which prints its one line and exits with code 1.
@@ -30,6 +32,10 @@ export const init: ServerInit = async () => {
 	mkdirSync(config.tempPath, { recursive: true });
 	initWordlist(config.dicewareWordlistPath);
 	const store = openStore();
+	// Give Redis a moment so the first heartbeat lands; if it is down we start degraded.
+	if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
+		log().error({ event: 'store_unavailable_at_start', store: store.kind });
+	}
 	initLimits(store);
 	startJobs();
 	publishEdge();

@@ -60,9 +60,13 @@ export async function startRedis(): Promise<TestRedis> {
 	let inspector: Redis | undefined;
 
 	const launch = async () => {
-		child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-			stdio: 'ignore'
-		});
+		child = spawn(
+			'redis-server',
+			['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+			{
+				stdio: 'ignore'
+			}
+		);
 		await waitForPing(port);
 	};
 	const stop = async () => {

@@ -79,7 +79,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
 			};
 			const timer = setTimeout(() => {
 				cleanup();
-				reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}`));
+				reject(
+					new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}`)
+				);
 			}, timeoutMs);
 			const onExit = () => check();
 			const cleanup = () => {

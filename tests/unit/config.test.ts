@@ -37,7 +37,11 @@ describe('parseConfig', () => {
 		['ALLOWED_MIME_TYPES', 'image/png, application/pdf', ['image/png', 'application/pdf']],
 		['ALLOWED_MIME_TYPES', '["image/png","text/plain"]', ['image/png', 'text/plain']],
 		['ALLOWED_MIME_TYPES', 'IMAGE/*', ['image/*']],
-		['CORS_ORIGINS', 'https://a.example, http://localhost:5173', ['https://a.example', 'http://localhost:5173']],
+		[
+			'CORS_ORIGINS',
+			'https://a.example, http://localhost:5173',
+			['https://a.example', 'http://localhost:5173']
+		],
 		['CORS_ORIGINS', '*', ['*']]
 	] as const)('%s=%s parses as a list', (name, value, expected) => {
 		const config = parseConfig({ [name]: value });
@@ -64,12 +68,18 @@ describe('parseConfig', () => {
 
 	test('BODY_SIZE_LIMIT follows MAX_FILE_SIZE unless set, and accepts K/M/G and Infinity', () => {
 		expect(parseConfig({ MAX_FILE_SIZE: '1000' }).bodySizeLimit).toBe(1000 + 65_536);
-		expect(parseConfig({ MAX_FILE_SIZE: '1000', BODY_SIZE_LIMIT: '1M' }).bodySizeLimit).toBe(1_048_576);
+		expect(parseConfig({ MAX_FILE_SIZE: '1000', BODY_SIZE_LIMIT: '1M' }).bodySizeLimit).toBe(
+			1_048_576
+		);
 		expect(parseConfig({ BODY_SIZE_LIMIT: 'Infinity' }).bodySizeLimit).toBe(Infinity);
 	});
 
 	test.each([
-		['MAX_FILE_SIZE', 'abc', 'Invalid value for MAX_FILE_SIZE: "abc" (should be a whole number from 1 to'],
+		[
+			'MAX_FILE_SIZE',
+			'abc',
+			'Invalid value for MAX_FILE_SIZE: "abc" (should be a whole number from 1 to'
+		],
 		['MAX_FILE_SIZE', '0', 'MAX_FILE_SIZE: "0"'],
 		['MAX_FILE_SIZE', '-5', 'MAX_FILE_SIZE: "-5"'],
 		['MAX_FILE_SIZE', '1.5', 'MAX_FILE_SIZE: "1.5"'],
@@ -77,16 +87,28 @@ describe('parseConfig', () => {
 		['PASSPHRASE_WORDS', '11', 'PASSPHRASE_WORDS: "11"'],
 		['UPLOAD_RATE_LIMIT', '30/fortnight', 'UPLOAD_RATE_LIMIT: "30/fortnight" (should be N/second'],
 		['HEALTH_RATE_LIMIT', '0/second', 'HEALTH_RATE_LIMIT: "0/second"'],
-		['REDIS_URL', 'localhost:6379', 'REDIS_URL: "localhost:6379" (should be a redis:// or rediss:// URL'],
+		[
+			'REDIS_URL',
+			'localhost:6379',
+			'REDIS_URL: "localhost:6379" (should be a redis:// or rediss:// URL'
+		],
 		['ALLOWED_MIME_TYPES', 'png', 'ALLOWED_MIME_TYPES: "png"'],
 		['ALLOWED_MIME_TYPES', '["image/png", 3]', 'ALLOWED_MIME_TYPES'],
 		['CORS_ORIGINS', 'https://a.example/path', 'CORS_ORIGINS: "https://a.example/path"'],
-		['LOG_LEVEL', 'loud', 'LOG_LEVEL: "loud" (should be fatal, error, warn, info, debug, trace, silent)'],
+		[
+			'LOG_LEVEL',
+			'loud',
+			'LOG_LEVEL: "loud" (should be fatal, error, warn, info, debug, trace, silent)'
+		],
 		['PORT', '70000', 'PORT: "70000"'],
 		['ORIGIN', 'example.org', 'ORIGIN: "example.org" (should be an http:// or https:// URL)'],
 		['SECURE_SHRED_PASSES', '99', 'SECURE_SHRED_PASSES: "99"'],
 		['DOWNLOAD_FAIL_LIMIT', 'ten', 'DOWNLOAD_FAIL_LIMIT: "ten"'],
-		['BODY_SIZE_LIMIT', '512K', 'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 65536'],
+		[
+			'BODY_SIZE_LIMIT',
+			'512K',
+			'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 65536'
+		],
 		['BODY_SIZE_LIMIT', 'lots', 'BODY_SIZE_LIMIT: "lots"'],
 		['ADDRESS_HEADER', 'x forwarded', 'ADDRESS_HEADER']
 	] as const)('%s=%s is refused with one clear line', (name, value, message) => {

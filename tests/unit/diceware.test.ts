@@ -120,8 +120,16 @@ describe('parseWordlist refuses a malformed list with a clear start-up error', (
 	const lines = listText.trim().split('\n');
 	test.each([
 		['a missing word', lines.slice(1).join('\n'), 'it has 7775 words'],
-		['a duplicated word', [...lines.slice(0, -1), '66666\tabacus'].join('\n'), 'the word "abacus" appears twice'],
-		['a duplicated code', [...lines.slice(0, -1), '11111\tzoom'].join('\n'), 'dice code 11111 appears twice'],
+		[
+			'a duplicated word',
+			[...lines.slice(0, -1), '66666\tabacus'].join('\n'),
+			'the word "abacus" appears twice'
+		],
+		[
+			'a duplicated code',
+			[...lines.slice(0, -1), '11111\tzoom'].join('\n'),
+			'dice code 11111 appears twice'
+		],
 		['a bad line', [...lines.slice(0, -1), '66666 zoom'].join('\n'), 'line 7776 is not'],
 		['an upper-case word', [...lines.slice(0, -1), '66666\tZoom'].join('\n'), 'line 7776 is not']
 	])('%s', (_, text, problem) => {

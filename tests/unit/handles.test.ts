@@ -33,7 +33,9 @@ const ok = () => async () => new Response('ok', { status: 200 });
 
 describe('requestId', () => {
 	test('gives each request a fresh UUID v4 and echoes it', async () => {
-		const event = fakeEvent('http://app.test/health', { headers: { 'x-request-id': 'client-chosen-id' } });
+		const event = fakeEvent('http://app.test/health', {
+			headers: { 'x-request-id': 'client-chosen-id' }
+		});
 		const response = await requestId({ event, resolve: ok() });
 		expect(event.locals.requestId).toMatch(UUID_V4);
 		expect(response.headers.get('x-request-id')).toBe(event.locals.requestId);
@@ -72,7 +74,9 @@ describe('securityHeaders', () => {
 
 describe('cors', () => {
 	test('lets a listed origin read responses, exposing X-SHA256 and Content-Disposition', async () => {
-		const event = fakeEvent('http://app.test/health', { headers: { origin: 'https://friend.example' } });
+		const event = fakeEvent('http://app.test/health', {
+			headers: { origin: 'https://friend.example' }
+		});
 		const response = await cors({ event, resolve: ok() });
 		expect(response.headers.get('access-control-allow-origin')).toBe('https://friend.example');
 		expect(response.headers.get('access-control-expose-headers')).toContain('X-SHA256');
@@ -80,7 +84,9 @@ describe('cors', () => {
 	});
 
 	test('gives any other origin nothing', async () => {
-		const event = fakeEvent('http://app.test/health', { headers: { origin: 'https://evil.example' } });
+		const event = fakeEvent('http://app.test/health', {
+			headers: { origin: 'https://evil.example' }
+		});
 		const response = await cors({ event, resolve: ok() });
 		expect(response.headers.get('access-control-allow-origin')).toBeNull();
 	});
@@ -113,7 +119,8 @@ describe('originGuard', () => {
 		const event = fakeEvent(`http://app.test${routeId}`, { method: 'POST', headers, routeId });
 		const response = await originGuard({ event, resolve: ok() });
 		expect(response.status).toBe(status);
-		if (status === 403) expect(await response.json()).toMatchObject({ error_code: 'CROSS_ORIGIN_FORBIDDEN' });
+		if (status === 403)
+			expect(await response.json()).toMatchObject({ error_code: 'CROSS_ORIGIN_FORBIDDEN' });
 	});
 
 	test('lets every GET through', async () => {
@@ -134,7 +141,10 @@ describe('jsonNotFound', () => {
 	});
 
 	test("leaves browsers to Kit's error page", async () => {
-		const event = fakeEvent('http://app.test/nope', { routeId: null, headers: { accept: 'text/html' } });
+		const event = fakeEvent('http://app.test/nope', {
+			routeId: null,
+			headers: { accept: 'text/html' }
+		});
 		expect((await jsonNotFound({ event, resolve: ok() })).status).toBe(200);
 	});
 });

@@ -49,7 +49,8 @@ describe.each(implementations)('%s store', (_, open, readyState) => {
 		store = await open();
 	});
 
-	test(`ping reports ${readyState}`, async () => {
+	test(`is ready, and ping reports ${readyState}`, async () => {
+		expect(await store.ready(1000)).toBe(true);
 		expect(await store.ping()).toBe(readyState);
 	});
 
@@ -82,7 +83,9 @@ describe.each(implementations)('%s store', (_, open, readyState) => {
 
 	test('only one of many racing callers gets a lock', async () => {
 		const name = `race-${Math.random()}`;
-		const results = await Promise.all(Array.from({ length: 50 }, () => store.acquireLock(name, 5000)));
+		const results = await Promise.all(
+			Array.from({ length: 50 }, () => store.acquireLock(name, 5000))
+		);
 		expect(results.filter((token) => token !== undefined)).toHaveLength(1);
 	});
 });
@@ -107,5 +110,18 @@ describe('redis store during an outage', () => {
 		expect(Date.now() - restarted).toBeLessThan(5000);
 		await store.recordHeartbeat('x', 2, 1000);
 		expect(await store.readHeartbeat('x')).toBe(2);
+	});
+});
+
+describe('redis store start-up', () => {
+	test('ready() resolves true once connected, false when Redis never answers', async () => {
+		const store = new RedisStore(redis.url);
+		opened.push(store);
+		expect(await store.ready(3000)).toBe(true);
+		const nowhere = new RedisStore('redis://127.0.0.1:1/0');
+		opened.push(nowhere);
+		const started = Date.now();
+		expect(await nowhere.ready(300)).toBe(false);
+		expect(Date.now() - started).toBeLessThan(1000);
 	});
 });

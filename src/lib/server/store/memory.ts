@@ -26,6 +26,10 @@ export class MemoryStore implements MetadataStore {
 		this.#entries.set(key, { value, expiresAt: Date.now() + ttlMs });
 	}
 
+	async ready(): Promise<boolean> {
+		return true;
+	}
+
 	async ping(): Promise<StoreState> {
 		return 'embedded';
 	}

@@ -65,6 +65,21 @@ export class RedisStore implements MetadataStore {
 		}
 	}
 
+	async ready(timeoutMs: number): Promise<boolean> {
+		if (this.client.status === 'ready') return true;
+		return new Promise((resolve) => {
+			const onReady = () => {
+				clearTimeout(timer);
+				resolve(true);
+			};
+			const timer = setTimeout(() => {
+				this.client.off('ready', onReady);
+				resolve(false);
+			}, timeoutMs);
+			this.client.once('ready', onReady);
+		});
+	}
+
 	async ping(): Promise<StoreState> {
 		if (this.client.status !== 'ready') return 'offline';
 		try {

@@ -13,6 +13,11 @@ export type StoreState = 'online' | 'offline' | 'embedded';
 export interface MetadataStore {
 	/** `redis` or `memory`; the kind decides how limits and locks are shared. */
 	readonly kind: 'redis' | 'memory';
+	/**
+	 * Wait until the store can serve commands, up to `timeoutMs`. Resolves false on time-out;
+	 * the service then starts degraded and recovers when the store appears.
+	 */
+	ready(timeoutMs: number): Promise<boolean>;
 	/** Resolves `online`/`embedded` when usable, `offline` when not; never throws, never hangs. */
 	ping(): Promise<StoreState>;
 	/** Record that the named job ran at `at` (ms since epoch); kept for `ttlMs`. */
