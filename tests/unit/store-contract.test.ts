@@ -5,7 +5,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MemoryStore } from '../../src/lib/server/store/memory';
 import { RedisStore } from '../../src/lib/server/store/redis';
-import { StoreUnavailableError, type MetadataStore } from '../../src/lib/server/store/types';
+import {
+	StoreUnavailableError,
+	type MetadataStore,
+	type NewDrop
+} from '../../src/lib/server/store/types';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 let redis: TestRedis;
@@ -87,6 +91,120 @@ describe.each(implementations)('%s store', (_, open, readyState) => {
 			Array.from({ length: 50 }, () => store.acquireLock(name, 5000))
 		);
 		expect(results.filter((token) => token !== undefined)).toHaveLength(1);
+	});
+});
+
+describe.each(implementations)('%s store: drops', (_, open) => {
+	let store: MetadataStore;
+	const newId = () => Math.random().toString(16).slice(2).padEnd(32, '0');
+	const drop = (overrides: Partial<NewDrop> = {}): NewDrop => ({
+		meta: 'v1.sealed',
+		expiresAt: Date.now() + 60_000,
+		uses: 2,
+		tombstoneUntil: Date.now() + 120_000,
+		...overrides
+	});
+
+	beforeAll(async () => {
+		store = await open();
+	});
+
+	test('a reservation blocks a second reservation and is taken over by createDrop', async () => {
+		const id = newId();
+		expect(await store.reserveId(id, 5000)).toBe(true);
+		expect(await store.reserveId(id, 5000)).toBe(false);
+		expect(await store.isFileNeeded(id)).toBe(true);
+		expect(await store.createDrop(id, drop())).toBe(true);
+		expect(await store.reserveId(id, 5000)).toBe(false);
+		expect(await store.createDrop(id, drop({ meta: 'overwrite' }))).toBe(false);
+		expect(await store.readDrop(id)).toMatchObject({
+			state: 'active',
+			record: { meta: 'v1.sealed' }
+		});
+	});
+
+	test('a released reservation frees the id; an unknown id is unknown and unneeded', async () => {
+		const id = newId();
+		await store.reserveId(id, 5000);
+		await store.releaseReservation(id);
+		expect(await store.isFileNeeded(id)).toBe(false);
+		expect(await store.readDrop(id)).toEqual({ state: 'unknown' });
+		expect(await store.claimUse(id, 1000)).toEqual({ state: 'unknown' });
+		expect(await store.claimPreview(id)).toEqual({ state: 'unknown' });
+	});
+
+	test('reading changes nothing; uses count down; the last one leaves a burned tombstone', async () => {
+		const id = newId();
+		const expiresAt = Date.now() + 60_000;
+		await store.createDrop(id, drop({ expiresAt, uses: 2 }));
+		expect(await store.readDrop(id)).toEqual({
+			state: 'active',
+			record: { meta: 'v1.sealed', expiresAt, usesLeft: 2, previewed: false }
+		});
+		expect(await store.readDrop(id)).toMatchObject({ record: { usesLeft: 2 } });
+		expect(await store.claimUse(id, 5000)).toMatchObject({
+			state: 'claimed',
+			record: { usesLeft: 1 }
+		});
+		expect(await store.claimUse(id, 5000)).toMatchObject({
+			state: 'claimed',
+			record: { usesLeft: 0 }
+		});
+		expect(await store.claimUse(id, 5000)).toEqual({ state: 'burned' });
+		expect(await store.readDrop(id)).toEqual({ state: 'burned' });
+		expect(await store.reserveId(id, 5000)).toBe(false);
+	});
+
+	test('readers keep the file needed after the record is gone, until each releases', async () => {
+		const id = newId();
+		await store.createDrop(id, drop({ uses: 2 }));
+		await store.claimUse(id, 5000);
+		await store.claimUse(id, 5000);
+		expect(await store.readDrop(id)).toEqual({ state: 'burned' });
+		expect(await store.isFileNeeded(id)).toBe(true);
+		expect(await store.releaseReader(id)).toBe(1);
+		expect(await store.isFileNeeded(id)).toBe(true);
+		expect(await store.releaseReader(id)).toBe(0);
+		expect(await store.isFileNeeded(id)).toBe(false);
+	});
+
+	test('exactly `uses` of 50 racing claims succeed', async () => {
+		const id = newId();
+		await store.createDrop(id, drop({ uses: 3 }));
+		const claims = await Promise.all(Array.from({ length: 50 }, () => store.claimUse(id, 5000)));
+		expect(claims.filter((claim) => claim.state === 'claimed')).toHaveLength(3);
+		expect(claims.filter((claim) => claim.state === 'burned')).toHaveLength(47);
+	});
+
+	test('the preview is claimed once, and does not use up a download', async () => {
+		const id = newId();
+		await store.createDrop(id, drop({ uses: 1 }));
+		const claims = await Promise.all([store.claimPreview(id), store.claimPreview(id)]);
+		expect(claims.map((claim) => claim.state).sort()).toEqual(['already_previewed', 'claimed']);
+		expect(await store.readDrop(id)).toMatchObject({ record: { usesLeft: 1, previewed: true } });
+	});
+
+	test('at its time the record disappears and the tombstone says expired', async () => {
+		const id = newId();
+		await store.createDrop(
+			id,
+			drop({ expiresAt: Date.now() + 150, tombstoneUntil: Date.now() + 5000 })
+		);
+		expect(await store.readDrop(id)).toMatchObject({ state: 'active' });
+		await sleep(300);
+		expect(await store.readDrop(id)).toEqual({ state: 'expired' });
+		expect(await store.claimUse(id, 1000)).toEqual({ state: 'expired' });
+		expect(await store.isFileNeeded(id)).toBe(false);
+	});
+
+	test('tombstones themselves go at their time', async () => {
+		const id = newId();
+		await store.createDrop(
+			id,
+			drop({ expiresAt: Date.now() + 100, tombstoneUntil: Date.now() + 250 })
+		);
+		await sleep(400);
+		expect(await store.readDrop(id)).toEqual({ state: 'unknown' });
 	});
 });
 

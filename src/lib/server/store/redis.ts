@@ -8,7 +8,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { StoreUnavailableError, type MetadataStore, type StoreState } from './types';
+import {
+	StoreUnavailableError,
+	type DropLookup,
+	type DropRecord,
+	type GoneState,
+	type MetadataStore,
+	type NewDrop,
+	type PreviewClaim,
+	type StoreState,
+	type UseClaim
+} from './types';
 
 const KEY_PREFIX = 'rz:';
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -20,6 +30,89 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 	return redis.call('DEL', KEYS[1])
 end
 return 0`;
+
+/*
+ * The drop scripts. Keys of one drop: drop:<id> (hash: meta, expires_at, uses_left, previewed,
+ * tomb_until; expires at expires_at), tomb:<id> ("expired" from creation, "burned" after the
+ * last use), reserve:<id> (an upload in progress), readers:<id> (downloads still streaming).
+ * Each script runs atomically, so uses are counted exactly once across every instance.
+ */
+const GONE = `local tomb = redis.call('GET', KEYS[2])
+if tomb then return {tomb} end
+return {'unknown'}`;
+
+const SCRIPTS = {
+	rzReserve: {
+		numberOfKeys: 3,
+		lua: `if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then return 0 end
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+return 1`
+	},
+	rzCreate: {
+		numberOfKeys: 3,
+		lua: `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'expires_at', ARGV[2], 'uses_left', ARGV[3], 'previewed', '0', 'tomb_until', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], 'expired', 'PXAT', ARGV[4])
+redis.call('DEL', KEYS[3])
+return 1`
+	},
+	rzRead: {
+		numberOfKeys: 2,
+		lua: `local f = redis.call('HMGET', KEYS[1], 'meta', 'expires_at', 'uses_left', 'previewed')
+if not f[1] then ${GONE} end
+return {'active', f[1], f[2], f[3], f[4]}`
+	},
+	rzClaimUse: {
+		numberOfKeys: 3,
+		lua: `local f = redis.call('HMGET', KEYS[1], 'meta', 'expires_at', 'uses_left', 'previewed', 'tomb_until')
+if not f[1] then ${GONE} end
+local left = tonumber(f[3]) - 1
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+if left <= 0 then
+	left = 0
+	redis.call('DEL', KEYS[1])
+	local now = redis.call('TIME')
+	local until_ms = math.max(tonumber(f[5]), tonumber(now[1]) * 1000 + 1000)
+	redis.call('SET', KEYS[2], 'burned', 'PXAT', until_ms)
+else
+	redis.call('HSET', KEYS[1], 'uses_left', left)
+end
+return {'claimed', f[1], f[2], tostring(left), f[4]}`
+	},
+	rzClaimPreview: {
+		numberOfKeys: 2,
+		lua: `local f = redis.call('HMGET', KEYS[1], 'meta', 'expires_at', 'uses_left', 'previewed')
+if not f[1] then ${GONE} end
+if f[4] == '1' then return {'already_previewed'} end
+redis.call('HSET', KEYS[1], 'previewed', '1')
+return {'claimed', f[1], f[2], f[3], '1'}`
+	},
+	rzReleaseReader: {
+		numberOfKeys: 1,
+		lua: `local left = redis.call('DECR', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) return 0 end
+return left`
+	}
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptReply = (string | null)[];
+
+function recordFrom(reply: ScriptReply): DropRecord {
+	return {
+		meta: reply[1]!,
+		expiresAt: Number(reply[2]),
+		usesLeft: Number(reply[3]),
+		previewed: reply[4] === '1'
+	};
+}
+
+function goneFrom(reply: ScriptReply): { state: GoneState } {
+	const state = reply[0];
+	return { state: state === 'burned' || state === 'expired' ? state : 'unknown' };
+}
 
 export type RedisStoreOptions = {
 	/** Called when the connection is lost or comes back, for the log. */
@@ -41,6 +134,9 @@ export class RedisStore implements MetadataStore {
 			retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
 			lazyConnect: false
 		});
+		for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
+			this.client.defineCommand(name, { numberOfKeys, lua });
+		}
 		let connected = false;
 		this.client.on('ready', () => {
 			connected = true;
@@ -106,6 +202,80 @@ export class RedisStore implements MetadataStore {
 
 	async releaseLock(name: string, token: string): Promise<void> {
 		await this.#run(() => this.client.eval(RELEASE_LOCK, 1, `lock:${name}`, token));
+	}
+
+	/** Run one of SCRIPTS (EVALSHA, loaded on first use by ioredis). */
+	#script<T = ScriptReply>(name: ScriptName, ...args: (string | number)[]): Promise<T> {
+		const command = (
+			this.client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<T>>
+		)[name];
+		return this.#run(() => command.apply(this.client, args));
+	}
+
+	async reserveId(id: string, ttlMs: number): Promise<boolean> {
+		return (
+			(await this.#script<number>(
+				'rzReserve',
+				`drop:${id}`,
+				`tomb:${id}`,
+				`reserve:${id}`,
+				ttlMs
+			)) === 1
+		);
+	}
+
+	async releaseReservation(id: string): Promise<void> {
+		await this.#run(() => this.client.del(`reserve:${id}`));
+	}
+
+	async createDrop(id: string, drop: NewDrop): Promise<boolean> {
+		const created = await this.#script<number>(
+			'rzCreate',
+			`drop:${id}`,
+			`tomb:${id}`,
+			`reserve:${id}`,
+			drop.meta,
+			drop.expiresAt,
+			drop.uses,
+			drop.tombstoneUntil
+		);
+		return created === 1;
+	}
+
+	async readDrop(id: string): Promise<DropLookup> {
+		const reply = await this.#script('rzRead', `drop:${id}`, `tomb:${id}`);
+		return reply[0] === 'active' ? { state: 'active', record: recordFrom(reply) } : goneFrom(reply);
+	}
+
+	async claimUse(id: string, readerTtlMs: number): Promise<UseClaim> {
+		const reply = await this.#script(
+			'rzClaimUse',
+			`drop:${id}`,
+			`tomb:${id}`,
+			`readers:${id}`,
+			readerTtlMs
+		);
+		return reply[0] === 'claimed'
+			? { state: 'claimed', record: recordFrom(reply) }
+			: goneFrom(reply);
+	}
+
+	async claimPreview(id: string): Promise<PreviewClaim> {
+		const reply = await this.#script('rzClaimPreview', `drop:${id}`, `tomb:${id}`);
+		if (reply[0] === 'claimed') return { state: 'claimed', record: recordFrom(reply) };
+		if (reply[0] === 'already_previewed') return { state: 'already_previewed' };
+		return goneFrom(reply);
+	}
+
+	async releaseReader(id: string): Promise<number> {
+		return this.#script<number>('rzReleaseReader', `readers:${id}`);
+	}
+
+	async isFileNeeded(id: string): Promise<boolean> {
+		const count = await this.#run(() =>
+			this.client.exists(`drop:${id}`, `reserve:${id}`, `readers:${id}`)
+		);
+		return count > 0;
 	}
 
 	async close(): Promise<void> {

@@ -10,6 +10,42 @@
 /** How health reports the store: Redis reachable, unreachable, or the in-process store. */
 export type StoreState = 'online' | 'offline' | 'embedded';
 
+/**
+ * What the store keeps of a live drop. `meta` is sealed with a key derived from the
+ * passphrase (crypto/keys.ts); everything else here is deliberately content-free.
+ */
+export type DropRecord = {
+	meta: string;
+	/** ms since epoch; the record disappears then (store TTL). */
+	expiresAt: number;
+	usesLeft: number;
+	previewed: boolean;
+};
+
+/** A drop that is gone says why, from its tombstone; `unknown` means there never was one (or long ago). */
+export type GoneState = 'burned' | 'expired' | 'unknown';
+
+export type NewDrop = {
+	meta: string;
+	expiresAt: number;
+	uses: number;
+	/** Until when the tombstone (`expired`, or `burned` after the last use) is kept. */
+	tombstoneUntil: number;
+};
+
+export type DropLookup = { state: 'active'; record: DropRecord } | { state: GoneState };
+
+export type UseClaim =
+	| {
+			state: 'claimed';
+			/** The record after this use: `usesLeft` 0 means this was the last one and it is burned. */
+			record: DropRecord;
+	  }
+	| { state: GoneState };
+
+export type PreviewClaim =
+	{ state: 'claimed'; record: DropRecord } | { state: 'already_previewed' } | { state: GoneState };
+
 export interface MetadataStore {
 	/** `redis` or `memory`; the kind decides how limits and locks are shared. */
 	readonly kind: 'redis' | 'memory';
@@ -31,6 +67,31 @@ export interface MetadataStore {
 	acquireLock(name: string, ttlMs: number): Promise<string | undefined>;
 	/** Release the lock only if `token` still holds it (a lock that expired is not stolen back). */
 	releaseLock(name: string, token: string): Promise<void>;
+	/**
+	 * Hold `id` for an upload in progress, unless a drop, tombstone or another upload has it.
+	 * Resolves false on a collision (the caller draws a new passphrase).
+	 */
+	reserveId(id: string, ttlMs: number): Promise<boolean>;
+	/** Give up a reservation (a failed upload). */
+	releaseReservation(id: string): Promise<void>;
+	/**
+	 * Create the drop's record and its `expired` tombstone, and drop the reservation.
+	 * Never overwrites: resolves false when a record with this id exists.
+	 */
+	createDrop(id: string, drop: NewDrop): Promise<boolean>;
+	/** Read a drop without changing anything (status). */
+	readDrop(id: string): Promise<DropLookup>;
+	/**
+	 * Atomically take one use and register a reader of its file. On the last use the record is
+	 * replaced by a `burned` tombstone. However many callers race, exactly `uses` succeed.
+	 */
+	claimUse(id: string, readerTtlMs: number): Promise<UseClaim>;
+	/** Atomically mark the one-time preview as seen; only the first caller gets `claimed`. */
+	claimPreview(id: string): Promise<PreviewClaim>;
+	/** A download that claimed a use has finished reading; resolves how many readers remain. */
+	releaseReader(id: string): Promise<number>;
+	/** Whether anything still needs the file of `id`: a record, an upload or a reader. */
+	isFileNeeded(id: string): Promise<boolean>;
 	/** Close connections; the store is unusable afterwards. */
 	close(): Promise<void>;
 }
