@@ -26,7 +26,9 @@ export default ts.config(
 		files: ['**/*.ts', '**/*.svelte'],
 		languageOptions: {
 			parserOptions: {
-				projectService: true,
+				// playwright.config.ts sits outside the tsconfig Kit generates (it includes src/,
+				// tests/ and vite.config.ts only), so it gets the default project.
+				projectService: { allowDefaultProject: ['playwright.config.ts'] },
 				extraFileExtensions: ['.svelte'],
 				parser: ts.parser,
 				tsconfigRootDir: import.meta.dirname

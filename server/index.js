@@ -35,6 +35,17 @@ if (!process.env.BODY_SIZE_LIMIT) {
 	}
 }
 
+// Without ORIGIN or PROTOCOL_HEADER, adapter-node assumes every request came over https,
+// which makes the links we hand out wrong on a plain `npm start`. Tell it the protocol of the
+// connection itself, through a header that we set (and overwrite) on every request. Behind a
+// TLS-terminating proxy, set ORIGIN (or PROTOCOL_HEADER) and this is not used.
+const OWN_PROTOCOL_HEADER = 'x-raven-connection-protocol';
+const useOwnProtocolHeader = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
+if (useOwnProtocolHeader) process.env.PROTOCOL_HEADER = OWN_PROTOCOL_HEADER;
+
+/** After an early answer, how long a client may keep sending before we drop the connection. */
+const EARLY_ANSWER_LINGER_MS = 2_000;
+
 /** @type {(req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void} */
 let handler;
 try {
@@ -113,6 +124,11 @@ const server = http.createServer(
 		const startedAt = performance.now();
 		// Kit's requestId handle picks this up; a client's own value is overwritten.
 		req.headers['x-raven-request-id'] = requestId;
+		if (useOwnProtocolHeader) {
+			req.headers[OWN_PROTOCOL_HEADER] = /** @type {any} */ (req.socket).encrypted
+				? 'https'
+				: 'http';
+		}
 		res.setHeader(REQUEST_ID_HEADER, requestId);
 		for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
@@ -129,12 +145,30 @@ const server = http.createServer(
 				})
 			);
 		}
+		res.on('finish', () => {
+			if (!req.complete) closeAfterEarlyAnswer(req);
+		});
 		handler(req, res, () => {
 			res.statusCode = 404;
 			res.end();
 		});
 	}
 );
+
+/**
+ * The app answered before reading the whole body (an upload refused with 413, 415, 400...).
+ * Do not make the client send the rest: discard what is already in flight without buffering
+ * it, half-close so the client sees the end of our answer, and drop the connection shortly
+ * after. Destroying the socket at once could reset it before the client has read the answer.
+ * @param {http.IncomingMessage} req
+ */
+function closeAfterEarlyAnswer(req) {
+	req.removeAllListeners('data');
+	req.on('data', () => undefined);
+	req.resume();
+	req.socket.end();
+	setTimeout(() => req.socket.destroy(), EARLY_ANSWER_LINGER_MS).unref();
+}
 
 let shuttingDown = false;
 

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestEvent } from '@sveltejs/kit';
 import { getConfig, type RateLimit } from './config';
-import type { MetadataStore } from './store';
+import { StoreUnavailableError, type MetadataStore } from './store';
 import { RedisStore } from './store/redis';
 
 export type LimitDecision =
@@ -19,9 +19,30 @@ export type LimitDecision =
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
-let healthLimiter: Limiter | undefined;
+/**
+ * Malformed passphrases (words not in the list) cost no scrypt and are not failures, but a
+ * client sending nothing else is still limited: 30 per 10 minutes per address.
+ */
+export const MALFORMED_LIMIT: RateLimit = {
+	points: 30,
+	durationSeconds: 600,
+	text: '30/10 minutes'
+};
 
-function createLimiter(store: MetadataStore, name: string, limit: RateLimit): Limiter {
+type Limiters = { health: Limiter; upload: Limiter; failures: Limiter; malformed: Limiter };
+let limiters: Limiters | undefined;
+
+/**
+ * One limiter on the store. `onOutage` says what a store outage means: `memory` falls back
+ * to this process's own counters (health must still answer), `refuse` rejects and the caller
+ * answers 503 (the brute-force block fails closed, never open).
+ */
+function createLimiter(
+	store: MetadataStore,
+	name: string,
+	limit: RateLimit,
+	onOutage: 'memory' | 'refuse'
+): Limiter {
 	const options = {
 		keyPrefix: `limit:${name}`,
 		points: limit.points,
@@ -32,15 +53,35 @@ function createLimiter(store: MetadataStore, name: string, limit: RateLimit): Li
 			...options,
 			storeClient: store.client,
 			useRedisPackage: false,
-			insuranceLimiter: new RateLimiterMemory(options)
+			insuranceLimiter: onOutage === 'memory' ? new RateLimiterMemory(options) : undefined
 		});
 	}
 	return new RateLimiterMemory(options);
 }
 
+function failureLimit(): RateLimit {
+	const { downloadFailLimit, downloadBlockWindowSeconds } = getConfig();
+	return {
+		points: downloadFailLimit,
+		durationSeconds: downloadBlockWindowSeconds,
+		text: `${downloadFailLimit}/${downloadBlockWindowSeconds} s`
+	};
+}
+
 /** Build the limiters for this process's store (start-up). */
 export function initLimits(store: MetadataStore): void {
-	healthLimiter = createLimiter(store, 'health', getConfig().healthRateLimit);
+	const config = getConfig();
+	limiters = {
+		health: createLimiter(store, 'health', config.healthRateLimit, 'memory'),
+		upload: createLimiter(store, 'upload', config.uploadRateLimit, 'refuse'),
+		failures: createLimiter(store, 'failures', failureLimit(), 'refuse'),
+		malformed: createLimiter(store, 'malformed', MALFORMED_LIMIT, 'refuse')
+	};
+}
+
+function use(): Limiters {
+	if (!limiters) throw new Error('Rate limits are used before initLimits()');
+	return limiters;
 }
 
 /**
@@ -89,11 +130,58 @@ async function consume(
 				headers: { ...headersFor(limit, rejection), 'Retry-After': String(retryAfterSeconds) }
 			};
 		}
-		throw rejection;
+		throw new StoreUnavailableError(rejection);
 	}
 }
 
 /** Count one health check for this client against HEALTH_RATE_LIMIT. */
 export function limitHealthCheck(address: string): Promise<LimitDecision> {
-	return consume(healthLimiter, getConfig().healthRateLimit, clientKey(address));
+	return consume(use().health, getConfig().healthRateLimit, clientKey(address));
+}
+
+/** Count one upload attempt against UPLOAD_RATE_LIMIT. @throws StoreUnavailableError */
+export function limitUpload(address: string): Promise<LimitDecision> {
+	return consume(use().upload, getConfig().uploadRateLimit, clientKey(address));
+}
+
+/** Count one malformed passphrase against MALFORMED_LIMIT. @throws StoreUnavailableError */
+export function limitMalformed(address: string): Promise<LimitDecision> {
+	return consume(use().malformed, MALFORMED_LIMIT, clientKey(address));
+}
+
+/**
+ * Whether this client has used up DOWNLOAD_FAIL_LIMIT failed lookups: then it is blocked
+ * from every lookup route until DOWNLOAD_BLOCK_WINDOW has passed since its first failure.
+ * @throws StoreUnavailableError (fail closed: the caller refuses the lookup)
+ */
+export async function checkLookupBlock(address: string): Promise<LimitDecision> {
+	const limit = failureLimit();
+	let current: RateLimiterRes | null;
+	try {
+		current = await use().failures.get(clientKey(address));
+	} catch (error) {
+		throw new StoreUnavailableError(error);
+	}
+	if (current && current.consumedPoints >= limit.points) {
+		const retryAfterSeconds = Math.max(1, Math.ceil(current.msBeforeNext / 1000));
+		return {
+			allowed: false,
+			retryAfterSeconds,
+			headers: { ...headersFor(limit, current), 'Retry-After': String(retryAfterSeconds) }
+		};
+	}
+	return { allowed: true, headers: {} };
+}
+
+/** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
+export async function recordLookupFailure(address: string): Promise<void> {
+	const { points, durationSeconds } = failureLimit();
+	const key = clientKey(address);
+	try {
+		const result = await use().failures.penalty(key, 1);
+		// The block runs a full window from the failure that earned it, not from the first one.
+		if (result.consumedPoints >= points) await use().failures.block(key, durationSeconds);
+	} catch (error) {
+		throw new StoreUnavailableError(error);
+	}
 }

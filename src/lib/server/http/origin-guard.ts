@@ -1,6 +1,7 @@
 import type { Handle } from '@sveltejs/kit';
 import { isCorsAllowed } from './cors';
 import { jsonError } from './errors';
+import { API_ROUTES } from './route-kinds';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -14,22 +15,9 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
 	const origin = event.request.headers.get('origin');
 	const sameOrigin = origin === event.url.origin;
-	const isPageAction = event.route.id !== null && !isApiRoute(event.route.id);
+	const isPageAction = event.route.id !== null && !API_ROUTES.has(event.route.id);
 	if (origin ? !sameOrigin && !isCorsAllowed(origin) : isPageAction) {
 		return jsonError(403, 'CROSS_ORIGIN_FORBIDDEN', 'Requests from other sites are not accepted.');
 	}
 	return resolve(event);
 };
-
-/** API routes are those served by a +server.ts endpoint (their ids are listed as they land). */
-const API_ROUTES = new Set([
-	'/health',
-	'/upload',
-	'/download/[key]',
-	'/preview/[key]',
-	'/status/[key]'
-]);
-
-export function isApiRoute(routeId: string): boolean {
-	return API_ROUTES.has(routeId);
-}

@@ -1,19 +1,71 @@
 import type { Handle } from '@sveltejs/kit';
-import { clientAddress, limitHealthCheck } from '../limits';
+import {
+	checkLookupBlock,
+	clientAddress,
+	limitHealthCheck,
+	limitUpload,
+	type LimitDecision
+} from '../limits';
+import { StoreUnavailableError } from '../store';
 import { jsonError } from './errors';
 import { withHeaders } from './request-id';
+import { LOOKUP_ROUTES } from './route-kinds';
 
-/** HEALTH_RATE_LIMIT per client address on /health/ (429 with Retry-After past it). */
+type Check = {
+	decide: (address: string) => Promise<LimitDecision>;
+	refusal: (seconds: number) => string;
+	code: string;
+};
+
+function checkFor(routeId: string | null, method: string): Check | undefined {
+	if (routeId === '/health') {
+		return {
+			decide: limitHealthCheck,
+			code: 'RATE_LIMITED',
+			refusal: (s) => `Too many health checks from this address. Try again in ${s} s.`
+		};
+	}
+	if (routeId === '/upload' && method === 'POST') {
+		return {
+			decide: limitUpload,
+			code: 'RATE_LIMITED',
+			refusal: (s) => `Too many uploads from this address. Try again in ${s} s.`
+		};
+	}
+	if (routeId !== null && LOOKUP_ROUTES.has(routeId)) {
+		return {
+			decide: checkLookupBlock,
+			code: 'TOO_MANY_FAILED_LOOKUPS',
+			refusal: (s) =>
+				`Too many unknown passphrases from this address. It is blocked for ${Math.ceil(s / 60)} more minute(s).`
+		};
+	}
+	return undefined;
+}
+
+/**
+ * HEALTH_RATE_LIMIT on /health/, UPLOAD_RATE_LIMIT on uploads, and the brute-force block on
+ * every lookup route, per client address. When the store is away the limits on uploads and
+ * lookups fail closed (503): they cannot be enforced, so nothing is allowed unlimited.
+ */
 export const rateLimit: Handle = async ({ event, resolve }) => {
-	if (event.route.id !== '/health') return resolve(event);
-	const decision = await limitHealthCheck(clientAddress(event));
-	if (!decision.allowed) {
+	const check = checkFor(event.route.id, event.request.method);
+	if (!check) return resolve(event);
+	let decision: LimitDecision;
+	try {
+		decision = await check.decide(clientAddress(event));
+	} catch (error) {
+		if (!(error instanceof StoreUnavailableError)) throw error;
 		return jsonError(
-			429,
-			'RATE_LIMITED',
-			`Too many health checks from this address. Try again in ${decision.retryAfterSeconds} s.`,
-			{ headers: decision.headers }
+			503,
+			'STORE_UNAVAILABLE',
+			'The service cannot reach its database right now. Try again shortly.'
 		);
+	}
+	if (!decision.allowed) {
+		return jsonError(429, check.code, check.refusal(decision.retryAfterSeconds), {
+			headers: decision.headers
+		});
 	}
 	return withHeaders(await resolve(event), decision.headers);
 };

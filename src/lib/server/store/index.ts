@@ -8,7 +8,7 @@ import { MemoryStore } from './memory';
 import { RedisStore } from './redis';
 import type { MetadataStore } from './types';
 
-export type { MetadataStore, StoreState } from './types';
+export type { GoneState, MetadataStore, StoreState } from './types';
 export { StoreUnavailableError } from './types';
 
 let current: MetadataStore | undefined;

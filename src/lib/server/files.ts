@@ -1,0 +1,167 @@
+/**
+ * Files on disk. Names are lookup ids only (32 hex characters), never anything the user sent:
+ *   TEMP_PATH/<id>.part     an upload being written
+ *   STORAGE_PATH/<id>.rzf   a stored drop (RZF1, see crypto/file-format.ts)
+ * A part becomes a drop by fsync + rename, so a crash never leaves a half-written .rzf.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { getConfig } from './config';
+
+const ID = /^[0-9a-f]{32}$/;
+const STORED_SUFFIX = '.rzf';
+const TEMP_SUFFIX = '.part';
+const SHRED_BLOCK = 64 * 1024;
+
+function checkId(id: string): string {
+	// Defence in depth: ids come from HKDF output, but a path is only ever built from an id.
+	if (!ID.test(id)) throw new Error('Not a lookup id');
+	return id;
+}
+
+export function storedPath(id: string): string {
+	return path.join(getConfig().storagePath, checkId(id) + STORED_SUFFIX);
+}
+
+export function tempPath(id: string): string {
+	return path.join(getConfig().tempPath, checkId(id) + TEMP_SUFFIX);
+}
+
+/** Whether an error means the disk (or the user's quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** Bytes free for us on the storage file system. */
+export async function freeBytes(): Promise<number> {
+	const stats = await statfs(getConfig().storagePath);
+	return stats.bavail * stats.bsize;
+}
+
+export type TempFile = {
+	stream: WriteStream;
+	/** fsync, close and rename into STORAGE_PATH; the file is a drop from then on. */
+	commit(): Promise<void>;
+	/** Remove the part (failed upload); never throws. */
+	discard(): Promise<void>;
+};
+
+/** Open TEMP_PATH/<id>.part for writing; fails if it exists (`wx`). */
+export function createTempFile(id: string): TempFile {
+	const partPath = tempPath(id);
+	const stream = createWriteStream(partPath, {
+		flags: 'wx',
+		mode: 0o600,
+		highWaterMark: 256 * 1024
+	});
+	return {
+		stream,
+		async commit() {
+			const handle = await open(partPath, 'r+');
+			try {
+				await handle.sync();
+			} finally {
+				await handle.close();
+			}
+			await rename(partPath, storedPath(id));
+		},
+		async discard() {
+			stream.destroy();
+			await unlink(partPath).catch(() => undefined);
+		}
+	};
+}
+
+/** A read stream over a stored drop, with its size; undefined when the file is missing. */
+export async function openStored(
+	id: string
+): Promise<{ stream: ReadStream; size: number } | undefined> {
+	const filePath = storedPath(id);
+	try {
+		const { size } = await stat(filePath);
+		return { stream: createReadStream(filePath, { highWaterMark: 256 * 1024 }), size };
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+}
+
+/**
+ * Overwrite a file with random bytes `passes` times (fsync after each), then unlink it.
+ * On SSDs and copy-on-write file systems the overwrite may not reach the old blocks; the real
+ * guarantee is that the key is gone (README, "What shredding is and is not").
+ * Resolves false when there was no such file.
+ */
+export async function shredFile(
+	filePath: string,
+	passes = getConfig().secureShredPasses
+): Promise<boolean> {
+	let handle;
+	try {
+		handle = await open(filePath, 'r+');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+		throw error;
+	}
+	try {
+		const { size } = await handle.stat();
+		for (let pass = 0; pass < passes; pass++) {
+			for (let offset = 0; offset < size; offset += SHRED_BLOCK) {
+				const block = randomBytes(Math.min(SHRED_BLOCK, size - offset));
+				await handle.write(block, 0, block.length, offset);
+			}
+			await handle.sync();
+		}
+	} finally {
+		await handle.close();
+	}
+	await unlink(filePath).catch((error: NodeJS.ErrnoException) => {
+		if (error.code !== 'ENOENT') throw error;
+	});
+	return true;
+}
+
+/** Shred the stored file of a drop. */
+export function shredStored(id: string): Promise<boolean> {
+	return shredFile(storedPath(id));
+}
+
+export type FileEntry = { id: string; path: string; modifiedAt: number };
+
+async function list(dir: string, suffix: string): Promise<FileEntry[]> {
+	let names: string[];
+	try {
+		names = await readdir(dir);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+		throw error;
+	}
+	const entries: FileEntry[] = [];
+	for (const name of names) {
+		const id = name.endsWith(suffix) ? name.slice(0, -suffix.length) : '';
+		const filePath = path.join(dir, name);
+		try {
+			const { mtimeMs, isFile } = await stat(filePath).then((s) => ({
+				mtimeMs: s.mtimeMs,
+				isFile: s.isFile()
+			}));
+			if (isFile) entries.push({ id: ID.test(id) ? id : '', path: filePath, modifiedAt: mtimeMs });
+		} catch {
+			// vanished while listing: someone else cleaned it
+		}
+	}
+	return entries;
+}
+
+/** Every file in STORAGE_PATH; `id` is '' for names that are not ours. */
+export function listStored(): Promise<FileEntry[]> {
+	return list(getConfig().storagePath, STORED_SUFFIX);
+}
+
+/** Every file in TEMP_PATH; `id` is '' for names that are not ours. */
+export function listTemp(): Promise<FileEntry[]> {
+	return list(getConfig().tempPath, TEMP_SUFFIX);
+}

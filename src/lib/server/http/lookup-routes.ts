@@ -1,0 +1,64 @@
+/**
+ * The lookup endpoints share their shape: a passphrase from the path (GET, as the seed's
+ * clients do) or from the body (POST, as our pages do), one use case, one response.
+ */
+import type { RequestEvent } from '@sveltejs/kit';
+import * as drops from '../drops';
+import { clientAddress } from '../limits';
+import { jsonError } from './errors';
+import { readPassphrase } from './passphrase-body';
+import { downloadHeaders, dropUrls, failureResponse } from './responses';
+
+type Source = 'path' | 'body';
+
+async function passphraseOf(event: RequestEvent, source: Source) {
+	if (source === 'path') return { ok: true as const, passphrase: event.params.key ?? '' };
+	return readPassphrase(event.request);
+}
+
+export async function respondWithDownload(event: RequestEvent, source: Source): Promise<Response> {
+	const input = await passphraseOf(event, source);
+	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	const result = await drops.download(input.passphrase, clientAddress(event));
+	if (!result.ok) return failureResponse(result);
+	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
+}
+
+export async function respondWithStatus(event: RequestEvent, source: Source): Promise<Response> {
+	const input = await passphraseOf(event, source);
+	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	const result = await drops.status(input.passphrase, clientAddress(event));
+	if (!result.ok) return failureResponse(result);
+	return Response.json({
+		key: result.passphrase,
+		status: result.status,
+		remaining_uses: result.remainingUses,
+		expires_at: result.expiresAt?.toISOString() ?? null,
+		is_accessible: result.status === 'active',
+		filename: result.metadata?.filename ?? null,
+		size: result.metadata?.size ?? null,
+		mime_type: result.metadata?.mime_type ?? null
+	});
+}
+
+export async function respondWithPreview(event: RequestEvent, source: Source): Promise<Response> {
+	const input = await passphraseOf(event, source);
+	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	const result = await drops.preview(input.passphrase, clientAddress(event));
+	if (!result.ok) return failureResponse(result);
+	const { metadata, expiresAt, remainingUses, passphrase } = result;
+	const { download_url } = dropUrls(event.url, passphrase);
+	return Response.json({
+		filename: metadata.filename,
+		size: metadata.size,
+		mime_type: metadata.mime_type,
+		expiry: metadata.expiry_minutes,
+		uses: remainingUses,
+		minutes_left: Math.max(0, Math.ceil((expiresAt.getTime() - Date.now()) / 60_000)),
+		expires_at: expiresAt.toISOString(),
+		download_url,
+		curl_example: `curl -OJ ${download_url}`,
+		created_at: metadata.created_at,
+		sha256: metadata.sha256
+	});
+}

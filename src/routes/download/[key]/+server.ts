@@ -1,0 +1,7 @@
+import type { RequestHandler } from './$types';
+import { respondWithDownload } from '$lib/server/http/lookup-routes';
+
+export const trailingSlash = 'ignore';
+
+/** The seed's download link: consumes one use and streams the decrypted file. */
+export const GET: RequestHandler = (event) => respondWithDownload(event, 'path');

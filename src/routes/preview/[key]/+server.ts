@@ -1,0 +1,7 @@
+import type { RequestHandler } from './$types';
+import { respondWithPreview } from '$lib/server/http/lookup-routes';
+
+export const trailingSlash = 'ignore';
+
+/** The seed's one-time metadata view: only the first call answers 200. */
+export const GET: RequestHandler = (event) => respondWithPreview(event, 'path');
