@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
+import { clearStaleTemp } from '$lib/server/cleanup';
 import { getConfig } from '$lib/server/config';
 import { initWordlist } from '$lib/server/diceware';
 import { accessLog } from '$lib/server/http/access-log';
@@ -37,6 +38,9 @@ export const init: ServerInit = async () => {
 		log().error({ event: 'store_unavailable_at_start', store: store.kind });
 	}
 	initLimits(store);
+	await clearStaleTemp().catch((error: unknown) =>
+		log().error({ event: 'startup_temp_cleanup_failed', error: String(error) })
+	);
 	startJobs();
 	publishEdge();
 	registerShutdown();

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
+import { sweepExpired, sweepOrphans } from './cleanup';
+import { getConfig } from './config';
 import { log } from './log';
 import { store } from './store';
 
@@ -55,14 +57,44 @@ function onJobError(name: string) {
 	};
 }
 
+/** Run a sweep under its store lock, so one instance at a time does it. */
+function exclusively(
+	name: string,
+	ttlMs: number,
+	sweep: () => Promise<unknown>
+): () => Promise<void> {
+	return async () => {
+		await runExclusive(name, ttlMs, async () => {
+			await sweep();
+		});
+	};
+}
+
 /** Start the jobs (once, at start-up); the first heartbeat is recorded straight away. */
 export function startJobs(): void {
 	if (jobs.length > 0) return;
+	const { cleanupIntervalMinutes } = getConfig();
 	jobs = [
 		new Cron(
 			EVERY_MINUTE,
 			{ name: 'heartbeat', protect: true, catch: onJobError('heartbeat') },
 			beat
+		),
+		new Cron(
+			EVERY_MINUTE,
+			{ name: 'sweep-expired', protect: true, catch: onJobError('sweep-expired') },
+			exclusively('sweep-expired', 55_000, sweepExpired)
+		),
+		new Cron(
+			EVERY_MINUTE,
+			{
+				name: 'sweep-orphans',
+				protect: true,
+				catch: onJobError('sweep-orphans'),
+				// A cron step cannot say "every 90 minutes"; croner's interval can.
+				interval: cleanupIntervalMinutes * 60
+			},
+			exclusively('sweep-orphans', cleanupIntervalMinutes * 60_000, sweepOrphans)
 		)
 	];
 	beat().catch(onJobError('heartbeat'));

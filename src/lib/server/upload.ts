@@ -237,8 +237,11 @@ function parseMultipart(
 		};
 		const bad = (code: string, detail: string) => fail(new UploadError(400, code, detail));
 
+		// busboy reports `name=""` as an undefined name.
+		const isUnnamed = (name: string | undefined) => name === undefined || name === '';
+
 		busboy.on('field', (name, value, info) => {
-			if (name === '') return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
+			if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
 			if (info.nameTruncated || info.valueTruncated)
 				return bad('FIELD_TOO_LONG', `The field "${name.slice(0, 40)}" is too long.`);
 			if (name === 'expiry') {
@@ -261,7 +264,7 @@ function parseMultipart(
 			if (name !== 'file' || storing) {
 				stream.resume();
 				if (storing) return bad('MULTIPLE_FILES', 'Send one file per upload.');
-				if (name === '') return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
+				if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
 				return bad('UNEXPECTED_FILE_FIELD', 'Send the file in a field named "file".');
 			}
 			filename = info.filename ?? '';

@@ -1,0 +1,74 @@
+/**
+ * Self-destruction on disk: files whose drop is gone are shredded, and leftovers of crashed
+ * uploads are removed. The store decides what is still needed (a record, an upload in
+ * progress, or a download still reading), so several instances sharing one storage folder
+ * never shred each other's live files.
+ */
+import { getConfig } from './config';
+import { listStored, listTemp, shredFile, type FileEntry } from './files';
+import { log } from './log';
+import { store } from './store';
+
+export type SweepReport = { checked: number; shredded: number; kept: number };
+
+async function shredUnneeded(entries: FileEntry[], minimumAgeMs: number): Promise<SweepReport> {
+	const report: SweepReport = { checked: 0, shredded: 0, kept: 0 };
+	const now = Date.now();
+	for (const entry of entries) {
+		report.checked++;
+		if (now - entry.modifiedAt < minimumAgeMs) {
+			report.kept++;
+			continue;
+		}
+		// Names that are not lookup ids are not ours to judge by the store: only age counts.
+		const needed = entry.id !== '' && (await store().isFileNeeded(entry.id));
+		if (needed || (entry.id === '' && now - entry.modifiedAt < orphanAgeMs())) {
+			report.kept++;
+		} else if (await shredFile(entry.path)) {
+			report.shredded++;
+		}
+	}
+	return report;
+}
+
+function orphanAgeMs(): number {
+	return getConfig().orphanAgeMinutes * 60_000;
+}
+
+/**
+ * Every minute: shred stored files whose record is gone (expired, burned, or lost with a
+ * Redis that restarted empty) and that no download is reading.
+ */
+export async function sweepExpired(): Promise<SweepReport> {
+	const report = await shredUnneeded(await listStored(), 0);
+	if (report.shredded > 0) log().info({ event: 'sweep_expired', ...report });
+	return report;
+}
+
+/**
+ * Every CLEANUP_INTERVAL_MINUTES: remove temp parts and stored files older than
+ * ORPHAN_AGE_MINUTES that nothing needs (crashed uploads, files of unknown origin).
+ */
+export async function sweepOrphans(): Promise<SweepReport> {
+	const age = orphanAgeMs();
+	const temp = await shredUnneeded(await listTemp(), age);
+	const stored = await shredUnneeded(await listStored(), age);
+	const report = {
+		checked: temp.checked + stored.checked,
+		shredded: temp.shredded + stored.shredded,
+		kept: temp.kept + stored.kept
+	};
+	log().info({ event: 'sweep_orphans', ...report });
+	return report;
+}
+
+/**
+ * At start-up: temp parts that no upload holds are left over from a crash; remove them now
+ * rather than waiting for ORPHAN_AGE_MINUTES. (Another instance's upload in progress holds
+ * its reservation in the shared store, so its part is kept.)
+ */
+export async function clearStaleTemp(): Promise<SweepReport> {
+	const report = await shredUnneeded(await listTemp(), 0);
+	if (report.checked > 0) log().info({ event: 'startup_temp_cleanup', ...report });
+	return report;
+}

@@ -1,0 +1,109 @@
+/**
+ * Plain HTTP for tests: node:http (so a test can choose its source address on loopback,
+ * 127.0.0.x, to act as another client) and a multipart builder that can send what curl
+ * would and what curl cannot (NUL bytes in names, broken bodies).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+
+export type Reply = {
+	status: number;
+	headers: http.IncomingHttpHeaders;
+	body: Buffer;
+	error?: Error;
+};
+
+export type RequestOptions = {
+	method?: string;
+	headers?: Record<string, string>;
+	body?: Buffer | string;
+	/** Source address, e.g. 127.0.0.7, to be another client. */
+	from?: string;
+};
+
+/** One request; resolves even when the server breaks the response off (`error` is then set). */
+export function request(url: string, options: RequestOptions = {}): Promise<Reply> {
+	return new Promise((resolve) => {
+		const req = http.request(
+			url,
+			{
+				method: options.method ?? 'GET',
+				headers: options.headers,
+				localAddress: options.from,
+				agent: false
+			},
+			(res) => {
+				const parts: Buffer[] = [];
+				res.on('data', (part: Buffer) => parts.push(part));
+				const finish = (error?: Error) =>
+					resolve({
+						status: res.statusCode ?? 0,
+						headers: res.headers,
+						body: Buffer.concat(parts),
+						error
+					});
+				res.on('end', () => finish(res.complete ? undefined : new Error('incomplete')));
+				res.on('error', (error) => finish(error));
+				res.on('aborted', () => finish(new Error('aborted')));
+			}
+		);
+		// A connection broken before any response (the server aborted) is an answer too.
+		req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
+		if (options.body !== undefined) req.end(options.body);
+		else req.end();
+	});
+}
+
+export function json<T = Record<string, unknown>>(reply: Reply): T {
+	return JSON.parse(reply.body.toString('utf8')) as T;
+}
+
+export type Part = {
+	name: string;
+	data: Buffer | string;
+	filename?: string;
+	contentType?: string;
+	/** Sent as `filename*=<this>` (RFC 5987), e.g. UTF-8''evil%00name.txt. */
+	filenameStar?: string;
+};
+
+/** A multipart/form-data body and its content type. Filenames go in as raw UTF-8 bytes. */
+export function multipart(parts: Part[]): { body: Buffer; contentType: string } {
+	const boundary = `----raven-test-${randomBytes(8).toString('hex')}`;
+	const chunks: Buffer[] = [];
+	for (const part of parts) {
+		let disposition = `form-data; name="${part.name}"`;
+		if (part.filename !== undefined) disposition += `; filename="${part.filename}"`;
+		if (part.filenameStar !== undefined) disposition += `; filename*=${part.filenameStar}`;
+		let head = `--${boundary}\r\nContent-Disposition: ${disposition}\r\n`;
+		if (part.filename !== undefined || part.filenameStar !== undefined)
+			head += `Content-Type: ${part.contentType ?? 'application/octet-stream'}\r\n`;
+		chunks.push(Buffer.from(`${head}\r\n`, 'utf8'), Buffer.from(part.data), Buffer.from('\r\n'));
+	}
+	chunks.push(Buffer.from(`--${boundary}--\r\n`));
+	return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** POST /upload/ with a file (and optional fields); what `curl -F file=@x` does. */
+export function upload(
+	baseUrl: string,
+	file: { data: Buffer | string; filename?: string; contentType?: string },
+	fields: Record<string, string> = {},
+	options: RequestOptions = {}
+): Promise<Reply> {
+	const { body, contentType } = multipart([
+		...Object.entries(fields).map(([name, data]) => ({ name, data })),
+		{
+			name: 'file',
+			filename: file.filename ?? 'file.bin',
+			data: file.data,
+			contentType: file.contentType
+		}
+	]);
+	return request(`${baseUrl}/upload/`, {
+		...options,
+		method: 'POST',
+		headers: { 'content-type': contentType, ...options.headers },
+		body
+	});
+}

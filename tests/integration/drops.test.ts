@@ -1,0 +1,640 @@
+/**
+ * The drop API end to end, against the built server: once with the in-process store and
+ * once with a real redis-server. Every assertion is on what a client or an operator can
+ * observe: status codes, bytes, headers, files on disk, keys in Redis, log lines.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { json, multipart, request, upload, type Reply } from '../helpers/http';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startServer, type TestServer } from '../helpers/server';
+
+type Created = {
+	key: string;
+	preview_url: string;
+	download_url: string;
+	expiry: number;
+	uses: number;
+	filename: string;
+	size: number;
+	created_at: string;
+	sha256: string;
+	mime_type: string;
+};
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Every file under a folder, recursively, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+	const out: string[] = [];
+	const walk = (current: string) => {
+		for (const entry of readdirSync(current, { withFileTypes: true })) {
+			const full = path.join(current, entry.name);
+			if (entry.isDirectory()) walk(full);
+			else out.push(path.relative(dir, full));
+		}
+	};
+	walk(dir);
+	return out.sort();
+}
+
+const stores = ['memory', 'redis'] as const;
+
+describe.each(stores)('drops on the %s store', (storeKind) => {
+	let redis: TestRedis | undefined;
+	let server: TestServer;
+	let storage: string;
+	let temp: string;
+	let nextClient = 10;
+	/** A fresh loopback source address, so limits earned by one test never touch another. */
+	const client = () => `127.0.0.${nextClient++ + (storeKind === 'redis' ? 100 : 0)}`;
+
+	beforeAll(async () => {
+		if (storeKind === 'redis') redis = await startRedis();
+		server = await startServer({
+			...(redis ? { REDIS_URL: redis.url } : {}),
+			UPLOAD_RATE_LIMIT: '1000/hour',
+			MAX_FILE_SIZE: String(4 * 1024 * 1024)
+		});
+		storage = path.join(server.dir, 'uploads');
+		temp = path.join(server.dir, 'temp');
+	});
+
+	afterAll(async () => {
+		await server?.stop();
+		await redis?.stop();
+	});
+
+	async function create(
+		data: Buffer,
+		fields: Record<string, string> = {},
+		filename = 'report.bin'
+	): Promise<Created> {
+		const reply = await upload(server.url, { data, filename }, fields, { from: client() });
+		expect(reply.status, reply.body.toString()).toBe(201);
+		return json<Created>(reply);
+	}
+
+	test.each([0, 1, 1000, 65_536, 65_537, 3 * 1024 * 1024 + 5])(
+		'round trip of %i random bytes: same bytes, same SHA-256, seed fields',
+		async (size) => {
+			const data = randomBytes(size);
+			const created = await create(data, { expiry: '5', uses: '1' });
+			expect(created).toMatchObject({
+				expiry: 5,
+				uses: 1,
+				filename: 'report.bin',
+				size,
+				sha256: sha256(data)
+			});
+			expect(created.key).toMatch(/^[a-z]+(-[a-z]+){3}$/);
+			expect(created.download_url).toBe(`${server.url}/download/${created.key}`);
+			expect(created.preview_url).toBe(`${server.url}/preview/${created.key}`);
+			expect(new Date(created.created_at).toISOString()).toBe(created.created_at);
+
+			const reply = await request(created.download_url, { from: client() });
+			expect(reply.status).toBe(200);
+			expect(reply.error).toBeUndefined();
+			expect(sha256(reply.body)).toBe(sha256(data));
+			expect(reply.headers['content-length']).toBe(String(size));
+			expect(reply.headers['x-sha256']).toBe(sha256(data));
+			expect(reply.headers['content-disposition']).toBe(
+				`attachment; filename="report.bin"; filename*=UTF-8''report.bin`
+			);
+			expect(reply.headers['x-content-type-options']).toBe('nosniff');
+		}
+	);
+
+	test('defaults: 10 minutes, one use; the second download is 410 and status says burned', async () => {
+		const created = await create(Buffer.from('once'));
+		expect(created).toMatchObject({ expiry: 10, uses: 1 });
+		const expiresIn = Date.parse(
+			json(await request(`${server.url}/status/${created.key}`)).expires_at as string
+		);
+		expect(expiresIn - Date.now()).toBeGreaterThan(9 * 60_000);
+
+		expect((await request(created.download_url)).status).toBe(200);
+		const again = await request(created.download_url);
+		expect(again.status).toBe(410);
+		expect(json(again)).toMatchObject({ error_code: 'ALREADY_DOWNLOADED' });
+		expect(json(await request(`${server.url}/status/${created.key}`))).toMatchObject({
+			status: 'burned',
+			is_accessible: false,
+			remaining_uses: 0
+		});
+	});
+
+	test('the file is shredded after its last download', async () => {
+		const created = await create(randomBytes(10_000));
+		expect(filesUnder(storage)).toHaveLength(filesUnder(storage).length);
+		const before = filesUnder(storage).length;
+		await request(created.download_url);
+		// Shredding runs when the response stream ends; give it a moment.
+		for (let i = 0; i < 50 && filesUnder(storage).length >= before; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		expect(filesUnder(storage).length).toBe(before - 1);
+		expect(server.lines.some((l) => l.event === 'file_shredded')).toBe(true);
+	});
+
+	test('uses=3 with 50 concurrent downloads gives exactly three 200s', async () => {
+		const data = randomBytes(50_000);
+		const created = await create(data, { uses: '3' });
+		const replies = await Promise.all(
+			Array.from({ length: 50 }, () => request(created.download_url))
+		);
+		const ok = replies.filter((r) => r.status === 200);
+		expect(ok).toHaveLength(3);
+		for (const reply of ok) expect(sha256(reply.body)).toBe(sha256(data));
+		expect(replies.filter((r) => r.status === 410)).toHaveLength(47);
+	});
+
+	test('two racing previews give exactly one 200, and consume no download', async () => {
+		const created = await create(Buffer.from('preview me'), { uses: '2' });
+		const [a, b] = await Promise.all([request(created.preview_url), request(created.preview_url)]);
+		expect([a.status, b.status].sort()).toEqual([200, 410]);
+		const seen = json([a, b].find((r) => r.status === 200)!);
+		expect(seen).toMatchObject({
+			filename: 'report.bin',
+			size: 10,
+			mime_type: 'text/plain',
+			expiry: 10,
+			uses: 2,
+			download_url: created.download_url,
+			curl_example: `curl -OJ ${created.download_url}`,
+			sha256: created.sha256,
+			created_at: created.created_at
+		});
+		expect(seen.minutes_left).toBe(10);
+		expect(json(await request(`${server.url}/status/${created.key}`))).toMatchObject({
+			remaining_uses: 2
+		});
+	});
+
+	test('status never consumes a use, by GET or by POST with the passphrase in the body', async () => {
+		const created = await create(Buffer.from('look, do not touch'), {}, 'notes.txt');
+		for (let i = 0; i < 3; i++) {
+			const reply = await request(`${server.url}/status/${created.key}`);
+			expect(json(reply)).toMatchObject({
+				key: created.key,
+				status: 'active',
+				remaining_uses: 1,
+				is_accessible: true,
+				filename: 'notes.txt',
+				size: 18
+			});
+		}
+		const posted = await request(`${server.url}/status`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ passphrase: created.key.toUpperCase().replaceAll('-', '  ') })
+		});
+		expect(json(posted)).toMatchObject({ status: 'active', remaining_uses: 1 });
+		expect((await request(created.download_url)).status).toBe(200);
+	});
+
+	test('POST /download takes the passphrase from a form body, messy as pasted', async () => {
+		const data = randomBytes(2048);
+		const created = await create(data);
+		const messy = created.key
+			.split('-')
+			.map((w, i) => (i === 0 ? w.toUpperCase() : w))
+			.join(' . ');
+		const reply = await request(`${server.url}/download`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({ passphrase: `  ${messy}\n` }).toString()
+		});
+		expect(reply.status).toBe(200);
+		expect(reply.body.equals(data)).toBe(true);
+	});
+
+	test('a crafted file name never escapes STORAGE_PATH and comes back sanitised', async () => {
+		const cases: [string, string][] = [
+			['../../etc/passwd', 'passwd'],
+			['..\\..\\windows\\system.ini', 'system.ini'],
+			['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+			['.hidden', 'hidden'],
+			['日本語 ファイル.pdf', '日本語 ファイル.pdf'],
+			[`${'a'.repeat(1000)}.txt`, `${'a'.repeat(251)}.txt`]
+		];
+		for (const [raw, expected] of cases) {
+			const reply = await upload(server.url, { data: 'x', filename: raw }, {}, { from: client() });
+			expect(reply.status).toBe(201);
+			const created = json<Created>(reply);
+			expect(created.filename).toBe(expected);
+			const download = await request(created.download_url);
+			const disposition = download.headers['content-disposition']!;
+			expect(disposition).toMatch(
+				/^attachment; filename="[\x20-\x7e]*"; filename\*=UTF-8''[A-Za-z0-9%._~!$&+,;=:@-]*$/
+			);
+			expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe(expected);
+		}
+		// A NUL byte cannot stand in a raw header (busboy refuses the part), but RFC 5987
+		// encoding can carry one: it is removed.
+		const encoded = multipart([
+			{ name: 'file', filenameStar: "UTF-8''evil%00na%E2%80%AEme.txt", data: 'x' }
+		]);
+		const nul = await request(`${server.url}/upload/`, {
+			method: 'POST',
+			from: client(),
+			headers: { 'content-type': encoded.contentType },
+			body: encoded.body
+		});
+		expect(json(nul)).toMatchObject({ filename: 'evilname.txt' });
+		const raw = await upload(
+			server.url,
+			{ data: 'x', filename: 'evil\u0000name.txt' },
+			{},
+			{ from: client() }
+		);
+		expect(raw.status).toBe(400);
+		expect(json(raw)).toMatchObject({ error_code: 'MALFORMED_MULTIPART' });
+
+		for (const name of filesUnder(storage)) expect(name).toMatch(/^[0-9a-f]{32}\.rzf$/);
+		expect(filesUnder(temp)).toEqual([]);
+		expect(
+			filesUnder(server.dir).filter((f) => !f.startsWith('uploads/') && !f.startsWith('logs/'))
+		).toEqual([]);
+	});
+
+	test('nothing on disk, in the store or in the log holds the plaintext, the file name or the passphrase', async () => {
+		const secretText = `top-secret-${randomBytes(8).toString('hex')}`;
+		const data = Buffer.from(secretText.repeat(100));
+		const filename = `confidential-${randomBytes(4).toString('hex')}.txt`;
+		const reply = await upload(server.url, { data, filename }, { uses: '2' }, { from: client() });
+		const created = json<Created>(reply);
+		await request(`${server.url}/status/${created.key}`);
+		await request(created.preview_url);
+		await request(created.download_url);
+
+		const needles = [
+			secretText,
+			filename,
+			created.key,
+			...created.key.split('-').filter((w) => w.length > 5)
+		];
+		const haystacks: [string, Buffer][] = [];
+		for (const dir of [storage, temp, path.join(server.dir, 'logs')]) {
+			for (const file of filesUnder(dir))
+				haystacks.push([file, readFileSync(path.join(dir, file))]);
+		}
+		haystacks.push(['stdout', Buffer.from(JSON.stringify(server.lines))]);
+		if (redis) {
+			const client = redis.client();
+			for (const key of await client.keys('*')) {
+				const type = await client.type(key);
+				const value =
+					type === 'hash'
+						? JSON.stringify(await client.hgetall(key))
+						: type === 'string'
+							? await client.get(key)
+							: '';
+				haystacks.push([`redis ${key}`, Buffer.from(`${key} ${value}`)]);
+			}
+			expect(haystacks.some(([name]) => name.startsWith('redis rz:drop:'))).toBe(true);
+		}
+		for (const [name, content] of haystacks) {
+			for (const needle of needles) {
+				expect(content.includes(needle), `${name} contains ${needle}`).toBe(false);
+			}
+		}
+	});
+
+	test('a flipped byte in the stored file breaks its download and is logged', async () => {
+		const data = randomBytes(200_000);
+		const before = new Set(filesUnder(storage));
+		const created = await create(data, { uses: '2' });
+		const stored = filesUnder(storage).find((f) => !before.has(f))!;
+		const storedPath = path.join(storage, stored);
+		const bytes = readFileSync(storedPath);
+		bytes[100_000] = bytes[100_000]! ^ 0x40;
+		writeFileSync(storedPath, bytes);
+
+		// The first chunk is held back until the next one verifies, so the client gets at most
+		// the bytes before the damage, then a broken connection; never a wrong byte.
+		const reply = await request(created.download_url);
+		expect(reply.error).toBeDefined();
+		expect(reply.body.length).toBeLessThan(data.length);
+		expect(reply.body.equals(data.subarray(0, reply.body.length))).toBe(true);
+		await server.waitForLine((l) => l.event === 'INTEGRITY_CHECK_FAILED');
+	});
+
+	test('the 11th unknown passphrase from one address is 429 on download, preview and status alike', async () => {
+		const attacker = client();
+		const bystander = client();
+		const guesses = Array.from(
+			{ length: 10 },
+			(_, i) => `abacus-abdomen-abide-${['able', 'ablaze', 'abnormal'][i % 3]}`
+		);
+		for (const [i, guess] of guesses.entries()) {
+			const route = ['download', 'preview', 'status'][i % 3];
+			const reply = await request(`${server.url}/${route}/${guess}`, { from: attacker });
+			expect(reply.status).toBe(404);
+			expect(json(reply)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE' });
+		}
+		for (const route of ['download', 'preview', 'status']) {
+			const reply = await request(`${server.url}/${route}/abacus-abdomen-abide-able`, {
+				from: attacker
+			});
+			expect(reply.status).toBe(429);
+			expect(json(reply)).toMatchObject({ error_code: 'TOO_MANY_FAILED_LOOKUPS' });
+			expect(Number(reply.headers['retry-after'])).toBeGreaterThan(1700);
+			expect(reply.headers['ratelimit-limit']).toBe('10');
+		}
+		const posted = await request(`${server.url}/download`, {
+			method: 'POST',
+			from: attacker,
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ passphrase: 'abacus-abdomen-abide-able' })
+		});
+		expect(posted.status).toBe(429);
+		const forged = await request(`${server.url}/status/abacus-abdomen-abide-able`, {
+			from: attacker,
+			headers: { 'x-forwarded-for': '198.51.100.7', 'x-real-ip': '198.51.100.7' }
+		});
+		expect(forged.status).toBe(429);
+		const other = await request(`${server.url}/status/abacus-abdomen-abide-able`, {
+			from: bystander
+		});
+		expect(other.status).toBe(404);
+	});
+
+	test('a malformed passphrase is 400 with suggestions, costs no failure, and is limited on its own', async () => {
+		const who = client();
+		const reply = await request(`${server.url}/download/abacus-abdomen-abide-velvte`, {
+			from: who
+		});
+		expect(reply.status).toBe(400);
+		expect(json(reply)).toMatchObject({
+			error_code: 'INVALID_PASSPHRASE',
+			unknown_words: [
+				{ position: 3, word: 'velvte', suggestions: expect.arrayContaining(['velvet']) }
+			]
+		});
+		expect(json(reply).detail).toContain('Did you mean');
+		for (let i = 0; i < 29; i++) {
+			expect((await request(`${server.url}/status/qqq-www-eee`, { from: who })).status).toBe(400);
+		}
+		const limited = await request(`${server.url}/status/qqq-www-eee`, { from: who });
+		expect(limited.status).toBe(429);
+		expect(limited.headers['retry-after']).toBeDefined();
+		// Unknown-but-well-formed lookups were never counted: this address is not blocked.
+		expect(
+			(await request(`${server.url}/status/abacus-abdomen-abide-able`, { from: who })).status
+		).toBe(404);
+	});
+
+	test('one byte over MAX_FILE_SIZE is 413 and leaves nothing on disk; exactly the limit is fine', async () => {
+		const before = filesUnder(storage);
+		const over = await upload(
+			server.url,
+			{ data: randomBytes(4 * 1024 * 1024 + 1) },
+			{},
+			{ from: client() }
+		);
+		expect(over.status).toBe(413);
+		expect(json(over)).toMatchObject({ error_code: 'FILE_TOO_LARGE' });
+		expect(filesUnder(storage)).toEqual(before);
+		expect(filesUnder(temp)).toEqual([]);
+		const exact = await upload(
+			server.url,
+			{ data: randomBytes(4 * 1024 * 1024) },
+			{},
+			{ from: client() }
+		);
+		expect(exact.status).toBe(201);
+	});
+
+	test.each([
+		['no file', [{ name: 'expiry', data: '5' }], 'MISSING_FILE'],
+		['a text field named file', [{ name: 'file', data: 'not a file' }], 'MISSING_FILE'],
+		[
+			'two files',
+			[
+				{ name: 'file', filename: 'a', data: 'a' },
+				{ name: 'file', filename: 'b', data: 'b' }
+			],
+			'MULTIPLE_FILES'
+		],
+		[
+			'an empty field name',
+			[
+				{ name: '', data: 'x' },
+				{ name: 'file', filename: 'a', data: 'a' }
+			],
+			'EMPTY_FIELD_NAME'
+		],
+		[
+			'expiry 0',
+			[
+				{ name: 'expiry', data: '0' },
+				{ name: 'file', filename: 'a', data: 'a' }
+			],
+			'INVALID_EXPIRY'
+		],
+		[
+			'expiry 61',
+			[
+				{ name: 'expiry', data: '61' },
+				{ name: 'file', filename: 'a', data: 'a' }
+			],
+			'INVALID_EXPIRY'
+		],
+		[
+			'expiry abc',
+			[
+				{ name: 'expiry', data: 'abc' },
+				{ name: 'file', filename: 'a', data: 'a' }
+			],
+			'INVALID_EXPIRY'
+		],
+		[
+			'uses 6 after the file',
+			[
+				{ name: 'file', filename: 'a', data: 'a' },
+				{ name: 'uses', data: '6' }
+			],
+			'INVALID_USES'
+		],
+		[
+			'uses -1',
+			[
+				{ name: 'uses', data: '-1' },
+				{ name: 'file', filename: 'a', data: 'a' }
+			],
+			'INVALID_USES'
+		],
+		[
+			'the file in another field',
+			[{ name: 'upload', filename: 'a', data: 'a' }],
+			'UNEXPECTED_FILE_FIELD'
+		]
+	])('%s is 400 %s and leaves nothing behind', async (_, parts, code) => {
+		const before = filesUnder(storage);
+		const { body, contentType } = multipart(parts);
+		const reply = await request(`${server.url}/upload`, {
+			method: 'POST',
+			from: client(),
+			headers: { 'content-type': contentType },
+			body
+		});
+		expect(reply.status).toBe(400);
+		expect(json(reply)).toMatchObject({ error_code: code, detail: expect.any(String) });
+		expect(filesUnder(storage)).toEqual(before);
+		expect(filesUnder(temp)).toEqual([]);
+	});
+
+	test('fields may come after the file', async () => {
+		const { body, contentType } = multipart([
+			{ name: 'file', filename: 'late.txt', data: 'fields last' },
+			{ name: 'expiry', data: '30' },
+			{ name: 'uses', data: '5' }
+		]);
+		const reply = await request(`${server.url}/upload`, {
+			method: 'POST',
+			from: client(),
+			headers: { 'content-type': contentType },
+			body
+		});
+		expect(reply.status).toBe(201);
+		expect(json(reply)).toMatchObject({ expiry: 30, uses: 5, filename: 'late.txt' });
+	});
+
+	test('a body that is not multipart, or is cut short, is 400 and leaves nothing behind', async () => {
+		const notMultipart = await request(`${server.url}/upload/`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{}'
+		});
+		expect(notMultipart.status).toBe(400);
+		expect(json(notMultipart)).toMatchObject({ error_code: 'NOT_MULTIPART' });
+
+		const { body, contentType } = multipart([
+			{ name: 'file', filename: 'a', data: randomBytes(100_000) }
+		]);
+		const truncated = await request(`${server.url}/upload/`, {
+			method: 'POST',
+			headers: { 'content-type': contentType },
+			body: body.subarray(0, 50_000)
+		});
+		expect(truncated.status).toBe(400);
+		expect(json(truncated)).toMatchObject({ error_code: 'MALFORMED_MULTIPART' });
+		expect(filesUnder(temp)).toEqual([]);
+	});
+
+	test('the type comes from the bytes, never from the client', async () => {
+		const png = Buffer.from(
+			'89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000a49444154789c6300010000050001',
+			'hex'
+		);
+		const reply = await upload(
+			server.url,
+			{ data: png, filename: 'photo.txt', contentType: 'text/html' },
+			{},
+			{ from: client() }
+		);
+		expect(json(reply)).toMatchObject({ mime_type: 'image/png', filename: 'photo.txt' });
+		const html = await upload(
+			server.url,
+			{ data: '<script>alert(1)</script>', filename: 'x.html', contentType: 'text/html' },
+			{},
+			{ from: client() }
+		);
+		const created = json<Created>(html);
+		expect(created.mime_type).toBe('text/plain');
+		const download = await request(created.download_url);
+		expect(download.headers['content-type']).toBe('text/plain');
+		expect(download.headers['content-security-policy']).toContain('sandbox');
+		expect(download.headers['content-disposition']).toMatch(/^attachment;/);
+	});
+
+	test('unknown methods are refused', async () => {
+		const reply = await request(`${server.url}/upload/`, { method: 'DELETE' });
+		expect(reply.status).toBe(405);
+	});
+
+	if (storeKind === 'redis') {
+		test('with Redis down, uploads and lookups answer 503 quickly; they work again when it returns', async () => {
+			const created = await create(Buffer.from('survives an outage'));
+			await redis!.stop();
+			for (const attempt of [
+				() => upload(server.url, { data: 'x' }, {}, { from: client() }),
+				() => request(created.download_url),
+				() => request(`${server.url}/status/${created.key}`)
+			]) {
+				const started = Date.now();
+				const reply: Reply = await attempt();
+				expect(reply.status).toBe(503);
+				expect(json(reply)).toMatchObject({ error_code: 'STORE_UNAVAILABLE' });
+				expect(Date.now() - started).toBeLessThan(3000);
+			}
+			expect(filesUnder(temp)).toEqual([]);
+			await redis!.restart();
+			for (let i = 0; i < 100; i++) {
+				const reply = await upload(server.url, { data: 'back' }, {}, { from: client() });
+				if (reply.status === 201) break;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			expect((await upload(server.url, { data: 'back' }, {}, { from: client() })).status).toBe(201);
+		});
+	}
+
+	test('every stored file is a lookup id, and has a size consistent with the format', () => {
+		for (const name of filesUnder(storage)) {
+			expect(name).toMatch(/^[0-9a-f]{32}\.rzf$/);
+			expect(statSync(path.join(storage, name)).size).toBeGreaterThanOrEqual(24 + 16);
+		}
+	});
+});
+
+describe('configuration-specific behaviour', () => {
+	let servers: TestServer[] = [];
+
+	afterAll(async () => {
+		await Promise.all(servers.map((s) => s.stop()));
+		servers = [];
+	});
+
+	test('ALLOWED_MIME_TYPES refuses other types with 415 and keeps nothing', async () => {
+		const server = await startServer({ ALLOWED_MIME_TYPES: 'image/png,image/jpeg' });
+		servers.push(server);
+		const reply = await upload(server.url, {
+			data: randomBytes(10_000),
+			filename: 'a.png',
+			contentType: 'image/png'
+		});
+		expect(reply.status).toBe(415);
+		expect(json(reply)).toMatchObject({ error_code: 'UNSUPPORTED_FILE_TYPE' });
+		expect(filesUnder(path.join(server.dir, 'uploads'))).toEqual([]);
+		expect(filesUnder(path.join(server.dir, 'temp'))).toEqual([]);
+	});
+
+	test('UPLOAD_RATE_LIMIT refuses the next upload with 429 and Retry-After', async () => {
+		const server = await startServer({ UPLOAD_RATE_LIMIT: '2/hour' });
+		servers.push(server);
+		expect((await upload(server.url, { data: 'a' })).status).toBe(201);
+		expect((await upload(server.url, { data: 'b' })).status).toBe(201);
+		const third = await upload(server.url, { data: 'c' });
+		expect(third.status).toBe(429);
+		expect(Number(third.headers['retry-after'])).toBeGreaterThan(3000);
+		expect((await upload(server.url, { data: 'd' }, {}, { from: '127.0.0.3' })).status).toBe(201);
+	});
+
+	test('URLs are built from ORIGIN when it is set', async () => {
+		const server = await startServer({ ORIGIN: 'https://drop.example.org' });
+		servers.push(server);
+		const created = json<Created>(await upload(server.url, { data: 'a' }));
+		expect(created.download_url).toBe(`https://drop.example.org/download/${created.key}`);
+	});
+
+	test('uploads are refused with 507 before reading when free disk is under MIN_FREE_DISK_MB', async () => {
+		const server = await startServer({ MIN_FREE_DISK_MB: '999999999' });
+		servers.push(server);
+		const reply = await upload(server.url, { data: 'a' });
+		expect(reply.status).toBe(507);
+		expect(json(reply)).toMatchObject({ error_code: 'INSUFFICIENT_STORAGE' });
+	});
+});
