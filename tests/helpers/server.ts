@@ -27,8 +27,12 @@ export type TestServer = {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Start the built server; resolves once it listens. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-	const dir = mkdtempSync(path.join(tmpdir(), 'raven-zero-test-'));
+export async function startServer(
+	env: Record<string, string> = {},
+	options: { dir?: string; beforeStart?: (dir: string) => void } = {}
+): Promise<TestServer> {
+	const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'raven-zero-test-'));
+	options.beforeStart?.(dir);
 	const child = spawn(process.execPath, [path.join(ROOT, 'server/index.js')], {
 		cwd: ROOT,
 		env: {

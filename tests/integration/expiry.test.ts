@@ -1,0 +1,92 @@
+/**
+ * Self-destruction by time, on both stores at once (the wait is the same minute): a drop
+ * with expiry=1 disappears at its time, its status says expired, and its file is shredded by
+ * the every-minute sweep. Leftovers of a crash are cleaned at start-up and by the sweep.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { json, request, upload } from '../helpers/http';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startServer, type TestServer } from '../helpers/server';
+
+const STRAY_PART = 'a'.repeat(32) + '.part';
+const STRAY_STORED = 'b'.repeat(32) + '.rzf';
+
+let redis: TestRedis;
+const servers: TestServer[] = [];
+
+/** A crashed earlier run: a half-written upload and a stored file without a record. */
+function leaveCrashDebris(dir: string) {
+	mkdirSync(path.join(dir, 'temp'), { recursive: true });
+	mkdirSync(path.join(dir, 'uploads'), { recursive: true });
+	writeFileSync(path.join(dir, 'temp', STRAY_PART), 'half an upload');
+	writeFileSync(path.join(dir, 'uploads', STRAY_STORED), 'a drop whose record was lost');
+}
+
+beforeAll(async () => {
+	redis = await startRedis();
+	servers.push(await startServer({}, { beforeStart: leaveCrashDebris }));
+	servers.push(await startServer({ REDIS_URL: redis.url }, { beforeStart: leaveCrashDebris }));
+});
+
+afterAll(async () => {
+	await Promise.all(servers.map((server) => server.stop()));
+	await redis?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('stale temp parts are gone at start-up', () => {
+	for (const server of servers) {
+		expect(readdirSync(path.join(server.dir, 'temp'))).toEqual([]);
+		expect(server.lines.some((l) => l.event === 'startup_temp_cleanup')).toBe(true);
+	}
+});
+
+test(
+	'an expired drop is refused, says expired, and its file is shredded within a minute',
+	{ timeout: 200_000 },
+	async () => {
+		const created = await Promise.all(
+			servers.map(async (server) => {
+				const reply = await upload(server.url, { data: 'short-lived' }, { expiry: '1' });
+				expect(reply.status).toBe(201);
+				return json<{ key: string; expires_at: string }>(reply);
+			})
+		);
+		const expiresAt = Date.parse(created[0]!.expires_at);
+		await sleep(Math.max(0, expiresAt - Date.now()) + 500);
+
+		for (const [i, server] of servers.entries()) {
+			const { key } = created[i]!;
+			const status = await request(`${server.url}/status/${key}`);
+			expect(json(status)).toMatchObject({ status: 'expired', is_accessible: false });
+			const download = await request(`${server.url}/download/${key}`);
+			expect(download.status).toBe(410);
+			expect(json(download)).toMatchObject({ error_code: 'EXPIRED' });
+		}
+
+		// The sweep runs every minute: the file must be gone within 60 s (+ a little slack).
+		const shredded = await Promise.all(
+			servers.map(async (server) => {
+				const dir = path.join(server.dir, 'uploads');
+				for (;;) {
+					if (readdirSync(dir).length === 0) return Date.now() - expiresAt;
+					if (Date.now() - expiresAt > 65_000) return Infinity;
+					await sleep(500);
+				}
+			})
+		);
+		for (const delay of shredded) expect(delay).toBeLessThan(65_000);
+		// The stored file without a record went in the same sweep.
+		for (const server of servers) {
+			expect(server.lines.some((l) => l.event === 'sweep_expired' && Number(l.shredded) >= 1)).toBe(
+				true
+			);
+		}
+		console.log(
+			`expired files shredded ${shredded.map((ms) => `${Math.round(ms / 1000)} s`).join(' and ')} after expiry`
+		);
+	}
+);
