@@ -20,10 +20,6 @@ import {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(root, 'build');
 
-/** Headers slower than this are cut off (slowloris); a whole request gets REQUEST_TIMEOUT. */
-const HEADERS_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 5 * 60_000;
-
 // adapter-node caps request bodies at 512K unless told otherwise. Unless the operator set
 // BODY_SIZE_LIMIT (config.ts then checks it leaves room for MAX_FILE_SIZE), size it from
 // MAX_FILE_SIZE so that the upload route's byte-exact check is what refuses a large file.
@@ -70,6 +66,12 @@ const edge = /** @type {any} */ (globalThis)[EDGE_KEY];
 const port = Number(process.env.PORT || 3000);
 const host = process.env.HOST || '0.0.0.0';
 const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT || 30) * 1000;
+// Slow clients: headers slower than HEADERS_TIMEOUT are cut off (slowloris), a whole request
+// gets REQUEST_TIMEOUT, and a connection silent for CLIENT_IDLE_TIMEOUT in either direction
+// (an upload that stalls, a download nobody reads) is closed, freeing its memory and files.
+const headersTimeoutMs = Number(process.env.HEADERS_TIMEOUT || 15) * 1000;
+const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT || 300) * 1000;
+const clientIdleTimeoutMs = Number(process.env.CLIENT_IDLE_TIMEOUT || 30) * 1000;
 
 /** Every file adapter-node serves statically, as URL paths; they never reach Kit's hooks. */
 const staticPaths = new Set();
@@ -118,7 +120,7 @@ function pathnameOf(url) {
 }
 
 const server = http.createServer(
-	{ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+	{ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs },
 	(req, res) => {
 		const requestId = randomUUID();
 		const startedAt = performance.now();
@@ -171,6 +173,8 @@ function closeAfterEarlyAnswer(req) {
 }
 
 let shuttingDown = false;
+
+server.setTimeout(clientIdleTimeoutMs, (socket) => socket.destroy());
 
 /** @param {'SIGINT' | 'SIGTERM'} reason */
 function shutDown(reason) {

@@ -43,6 +43,9 @@ export type Config = Readonly<{
 	xffDepth: number;
 	bodySizeLimit: number;
 	shutdownTimeoutSeconds: number;
+	headersTimeoutSeconds: number;
+	requestTimeoutSeconds: number;
+	clientIdleTimeoutSeconds: number;
 }>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -228,7 +231,10 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
 		addressHeader,
 		xffDepth: integer(env, 'XFF_DEPTH', 1, 1, 100),
 		bodySizeLimit,
-		shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 30, 0, 3600)
+		shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 30, 0, 3600),
+		headersTimeoutSeconds: integer(env, 'HEADERS_TIMEOUT', 15, 1, 600),
+		requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 300, 1, 86_400),
+		clientIdleTimeoutSeconds: integer(env, 'CLIENT_IDLE_TIMEOUT', 30, 1, 3600)
 	});
 }
 
