@@ -556,6 +556,20 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		expect(reply.status).toBe(405);
 	});
 
+	test('HEAD on a download or preview link consumes nothing (curl -I, link checkers)', async () => {
+		const created = await create(Buffer.from('still here'));
+		for (const url of [created.download_url, created.preview_url]) {
+			const head = await request(url, { method: 'HEAD' });
+			expect(head.status).toBe(405);
+			expect(head.headers.allow).toBe('GET');
+		}
+		expect(json(await request(`${server.url}/status/${created.key}`))).toMatchObject({
+			remaining_uses: 1
+		});
+		expect((await request(created.preview_url)).status).toBe(200);
+		expect((await request(created.download_url)).body.toString()).toBe('still here');
+	});
+
 	if (storeKind === 'redis') {
 		test('with Redis down, uploads and lookups answer 503 quickly; they work again when it returns', async () => {
 			const created = await create(Buffer.from('survives an outage'));

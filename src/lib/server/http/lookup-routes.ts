@@ -62,3 +62,14 @@ export async function respondWithPreview(event: RequestEvent, source: Source): P
 		sha256: metadata.sha256
 	});
 }
+
+/**
+ * HEAD on a route that consumes something (a download, the one-time preview) must not
+ * consume it: Kit would otherwise run GET for HEAD, and `curl -I` or a link checker would
+ * burn the drop. Answer 405 and point at GET.
+ */
+export function refuseHead(): Response {
+	return jsonError(405, 'METHOD_NOT_ALLOWED', 'HEAD would consume this drop; use GET.', {
+		headers: { Allow: 'GET' }
+	});
+}
