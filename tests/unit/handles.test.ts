@@ -12,6 +12,7 @@ const { securityHeaders } = await import('../../src/lib/server/http/security-hea
 const { cors } = await import('../../src/lib/server/http/cors');
 const { originGuard } = await import('../../src/lib/server/http/origin-guard');
 const { jsonNotFound } = await import('../../src/lib/server/http/not-found');
+const { limitKind } = await import('../../src/lib/server/http/rate-limit');
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -140,11 +141,59 @@ describe('jsonNotFound', () => {
 		});
 	});
 
+	test("turns Kit's plain-text 405 into the JSON shape, keeping Allow", async () => {
+		const event = fakeEvent('http://app.test/upload', { method: 'DELETE', routeId: '/upload' });
+		const kit405 = async () =>
+			new Response('DELETE method not allowed', { status: 405, headers: { allow: 'POST' } });
+		const response = await jsonNotFound({ event, resolve: kit405 });
+		expect(response.status).toBe(405);
+		expect(response.headers.get('allow')).toBe('POST');
+		expect(await response.json()).toEqual({
+			error_code: 'METHOD_NOT_ALLOWED',
+			detail: 'DELETE is not allowed here; use POST.'
+		});
+	});
+
 	test("leaves browsers to Kit's error page", async () => {
 		const event = fakeEvent('http://app.test/nope', {
 			routeId: null,
 			headers: { accept: 'text/html' }
 		});
 		expect((await jsonNotFound({ event, resolve: ok() })).status).toBe(200);
+	});
+});
+
+describe('rateLimit: which limit a request counts against', () => {
+	test.each([
+		['/health', 'GET', 'health'],
+		['/upload', 'POST', 'upload'],
+		// The send page's form action (no JavaScript) is an upload like any other.
+		['/', 'POST', 'upload'],
+		['/', 'GET', undefined],
+		['/download', 'POST', 'lookup'],
+		['/download/[key]', 'GET', 'lookup'],
+		['/status', 'POST', 'lookup'],
+		['/status/[key]', 'GET', 'lookup'],
+		['/preview/[key]', 'GET', 'lookup'],
+		// The retrieval page's "Check" action looks a passphrase up; its GET is only the form.
+		['/r', 'POST', 'lookup'],
+		['/r', 'GET', undefined],
+		['/words.json', 'GET', undefined],
+		[null, 'POST', undefined]
+	] as const)('%s %s -> %s', (routeId, method, kind) => {
+		expect(limitKind(routeId, method)).toBe(kind);
+	});
+});
+
+describe('originGuard on the pages', () => {
+	test.each([
+		['the retrieval page from itself', '/r', { origin: 'http://app.test' }, 200],
+		['the retrieval page from another site', '/r', { origin: 'https://evil.example' }, 403],
+		['the retrieval page without Origin', '/r', {}, 403],
+		// What browsers send for a form POST under Referrer-Policy: no-referrer (see app.html).
+		['the send page with Origin: null', '/', { origin: 'null' }, 403]
+	] as const)('POST to %s -> %i', async (_, routeId, headers, status) => {
+		const event = fakeEvent(`http://app.test${routeId}`, { method: 'POST', headers, routeId });
+		expect((await originGuard({ event, resolve: ok() })).status).toBe(status);
 	});
 });

@@ -9,13 +9,21 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+	editDistance,
+	MAX_PASSPHRASE_LENGTH,
+	MAX_WORDS,
+	MIN_WORDS,
+	splitPassphrase,
+	suggestWords
+} from '../passphrase';
 import { StartupError } from './config';
 
+// The pure normalisation and suggestion code lives in $lib/passphrase, shared with the
+// retrieval page so that the browser checks words exactly as the server will.
+export { editDistance, MAX_PASSPHRASE_LENGTH, MAX_WORDS, MIN_WORDS, splitPassphrase };
+
 export const WORDLIST_SIZE = 7776;
-export const MIN_WORDS = 3;
-export const MAX_WORDS = 10;
-/** Longer input is refused before any work: 10 words of the list fit well within it. */
-export const MAX_PASSPHRASE_LENGTH = 200;
 
 export type UnknownWord = { position: number; word: string; suggestions: string[] };
 
@@ -54,19 +62,7 @@ export class Wordlist {
 	 * (typing in progress) ranked as one edit away.
 	 */
 	suggest(input: string, limit = 5): string[] {
-		const word = input.normalize('NFKC').toLowerCase();
-		if (word.length === 0) return [];
-		const scored: { candidate: string; distance: number }[] = [];
-		for (const candidate of this.drawable) {
-			if (candidate === word) continue;
-			const isCompletion = word.length >= 2 && candidate.startsWith(word);
-			const distance = Math.min(editDistance(word, candidate, 2), isCompletion ? 1 : Infinity);
-			if (distance <= 2) scored.push({ candidate, distance });
-		}
-		return scored
-			.sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
-			.slice(0, limit)
-			.map(({ candidate }) => candidate);
+		return suggestWords(this.drawable, input, limit);
 	}
 
 	/**
@@ -90,40 +86,6 @@ export class Wordlist {
 		if (unknown.length > 0) return { ok: false, reason: 'unknown_words', words, unknown };
 		return { ok: true, passphrase: words.join('-'), words };
 	}
-}
-
-/**
- * The words of a passphrase however it was pasted: Unicode NFKC, lower case, and any run of
- * non-letters (spaces, hyphens, dots, line breaks, digits) is one separator.
- */
-export function splitPassphrase(input: string): string[] {
-	return input
-		.normalize('NFKC')
-		.toLowerCase()
-		.split(/\P{L}+/u)
-		.filter((word) => word.length > 0);
-}
-
-/** Damerau-Levenshtein (optimal string alignment) distance, giving up past `max`. */
-export function editDistance(a: string, b: string, max = Infinity): number {
-	if (Math.abs(a.length - b.length) > max) return max + 1;
-	const rows: number[][] = [];
-	for (let i = 0; i <= a.length; i++) rows.push([i]);
-	for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
-	for (let i = 1; i <= a.length; i++) {
-		let rowMin = Infinity;
-		for (let j = 1; j <= b.length; j++) {
-			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-			let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-				value = Math.min(value, rows[i - 2]![j - 2]! + 1);
-			}
-			rows[i]![j] = value;
-			rowMin = Math.min(rowMin, value);
-		}
-		if (rowMin > max) return max + 1;
-	}
-	return rows[a.length]![b.length]!;
 }
 
 /**

@@ -4,7 +4,16 @@ import { withHeaders } from './request-id';
 
 const ALLOWED_METHODS = 'GET, POST';
 const ALLOWED_HEADERS = 'Content-Type, Accept';
-const EXPOSED_HEADERS = 'X-SHA256, Content-Disposition, X-Request-ID, Retry-After';
+const EXPOSED_HEADERS = [
+	'X-SHA256',
+	'Content-Disposition',
+	'X-Remaining-Uses',
+	'X-Request-ID',
+	'Retry-After',
+	'RateLimit-Limit',
+	'RateLimit-Remaining',
+	'RateLimit-Reset'
+].join(', ');
 
 /** Whether a browser page from `origin` may read our responses (CORS_ORIGINS; empty = none). */
 export function isCorsAllowed(origin: string | null): origin is string {

@@ -18,7 +18,7 @@ async function passphraseOf(event: RequestEvent, source: Source) {
 
 export async function respondWithDownload(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	if (!input.ok) return jsonError(input.status, input.code, input.detail);
 	const result = await drops.download(input.passphrase, clientAddress(event));
 	if (!result.ok) return failureResponse(result);
 	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
@@ -26,7 +26,7 @@ export async function respondWithDownload(event: RequestEvent, source: Source): 
 
 export async function respondWithStatus(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	if (!input.ok) return jsonError(input.status, input.code, input.detail);
 	const result = await drops.status(input.passphrase, clientAddress(event));
 	if (!result.ok) return failureResponse(result);
 	return Response.json({
@@ -43,7 +43,7 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 
 export async function respondWithPreview(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, 'BAD_REQUEST', input.detail);
+	if (!input.ok) return jsonError(input.status, input.code, input.detail);
 	const result = await drops.preview(input.passphrase, clientAddress(event));
 	if (!result.ok) return failureResponse(result);
 	const { metadata, expiresAt, remainingUses, passphrase } = result;

@@ -10,7 +10,12 @@ export type BodyPassphrase =
 export async function readPassphrase(request: Request): Promise<BodyPassphrase> {
 	const declared = Number(request.headers.get('content-length') ?? 0);
 	if (declared > MAX_BODY_BYTES)
-		return { ok: false, status: 413, detail: 'The request body is too large.' };
+		return {
+			ok: false,
+			status: 413,
+			code: 'BODY_TOO_LARGE',
+			detail: 'The request body is too large.'
+		};
 	const type = request.headers.get('content-type')?.toLowerCase() ?? '';
 	let value: unknown;
 	try {
@@ -22,13 +27,28 @@ export async function readPassphrase(request: Request): Promise<BodyPassphrase> 
 			const form = new URLSearchParams(text);
 			value = form.get('passphrase') ?? form.get('key');
 		} else {
-			return { ok: false, status: 415, detail: 'Send the passphrase as a form field or as JSON.' };
+			return {
+				ok: false,
+				status: 415,
+				code: 'UNSUPPORTED_MEDIA_TYPE',
+				detail: 'Send the passphrase as a form field or as JSON.'
+			};
 		}
 	} catch {
-		return { ok: false, status: 400, detail: 'The request body could not be read.' };
+		return {
+			ok: false,
+			status: 400,
+			code: 'BAD_REQUEST',
+			detail: 'The request body could not be read.'
+		};
 	}
 	if (typeof value !== 'string') {
-		return { ok: false, status: 400, detail: 'Send the passphrase in a field named "passphrase".' };
+		return {
+			ok: false,
+			status: 400,
+			code: 'BAD_REQUEST',
+			detail: 'Send the passphrase in a field named "passphrase".'
+		};
 	}
 	return { ok: true, passphrase: value };
 }

@@ -9,7 +9,21 @@ import {
 import { StoreUnavailableError } from '../store';
 import { jsonError } from './errors';
 import { withHeaders } from './request-id';
-import { LOOKUP_ROUTES } from './route-kinds';
+import { LOOKUP_PAGES, LOOKUP_ROUTES, UPLOAD_ROUTES } from './route-kinds';
+
+/** Which limit a request counts against, if any (exported for the handle's unit tests). */
+export function limitKind(
+	routeId: string | null,
+	method: string
+): 'health' | 'upload' | 'lookup' | undefined {
+	if (routeId === null) return undefined;
+	if (routeId === '/health') return 'health';
+	if (UPLOAD_ROUTES.has(routeId) && method === 'POST') return 'upload';
+	if (LOOKUP_ROUTES.has(routeId)) return 'lookup';
+	// A page's GET only renders the form; its POST (the form action) is the lookup.
+	if (LOOKUP_PAGES.has(routeId) && method === 'POST') return 'lookup';
+	return undefined;
+}
 
 type Check = {
 	decide: (address: string) => Promise<LimitDecision>;
@@ -18,21 +32,22 @@ type Check = {
 };
 
 function checkFor(routeId: string | null, method: string): Check | undefined {
-	if (routeId === '/health') {
+	const kind = limitKind(routeId, method);
+	if (kind === 'health') {
 		return {
 			decide: limitHealthCheck,
 			code: 'RATE_LIMITED',
 			refusal: (s) => `Too many health checks from this address. Try again in ${s} s.`
 		};
 	}
-	if (routeId === '/upload' && method === 'POST') {
+	if (kind === 'upload') {
 		return {
 			decide: limitUpload,
 			code: 'RATE_LIMITED',
 			refusal: (s) => `Too many uploads from this address. Try again in ${s} s.`
 		};
 	}
-	if (routeId !== null && LOOKUP_ROUTES.has(routeId)) {
+	if (kind === 'lookup') {
 		return {
 			decide: checkLookupBlock,
 			code: 'TOO_MANY_FAILED_LOOKUPS',

@@ -13,3 +13,13 @@ export const LOOKUP_ROUTES: ReadonlySet<string> = new Set([
 
 /** API endpoints (+server.ts): scripts and curl may call them without an Origin header. */
 export const API_ROUTES: ReadonlySet<string> = new Set(['/health', '/upload', ...LOOKUP_ROUTES]);
+
+/**
+ * Page routes whose form action looks a passphrase up (the retrieval page's "Check"). They
+ * are not API routes (they require a same-origin browser), but a blocked address is refused
+ * on their POSTs exactly as on LOOKUP_ROUTES.
+ */
+export const LOOKUP_PAGES: ReadonlySet<string> = new Set(['/r']);
+
+/** Routes whose POST creates a drop: the API and the send page's form action (no JS). */
+export const UPLOAD_ROUTES: ReadonlySet<string> = new Set(['/upload', '/']);

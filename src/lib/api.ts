@@ -1,0 +1,143 @@
+/**
+ * The pages' view of the JSON API: response shapes, and failures turned into the plain
+ * sentences the pages show. Universal (browser) code; the API itself is src/routes/*.
+ */
+import { formatWait } from './format';
+
+/** `POST /upload/` -> 201. */
+export type UploadResponse = {
+	key: string;
+	filename: string;
+	size: number;
+	mime_type: string;
+	sha256: string;
+	uses: number;
+	expiry: number;
+	expires_at: string;
+};
+
+/** `POST /status` -> 200. */
+export type StatusResponse = {
+	status: 'active' | 'burned' | 'expired';
+	remaining_uses: number;
+	expires_at: string | null;
+	filename: string | null;
+	size: number | null;
+	mime_type: string | null;
+};
+
+/** What a page shows about a drop that was just sent (JS: the API; no JS: the action). */
+export type SentDrop = {
+	passphrase: string;
+	filename: string;
+	size: number;
+	mimeType: string;
+	sha256: string;
+	uses: number;
+	expiresAt: string;
+};
+
+/** What a page shows about a drop someone checked. */
+export type DropInfo = {
+	status: 'active' | 'burned' | 'expired';
+	remainingUses: number;
+	expiresAt: string | null;
+	filename: string | null;
+	size: number | null;
+	mimeType: string | null;
+	sha256?: string | null;
+};
+
+export type UnknownWord = { position: number; word: string; suggestions: string[] };
+
+export type Failure = {
+	status: number;
+	code: string;
+	message: string;
+	retryAfter?: number;
+	unknownWords?: UnknownWord[];
+};
+
+export function sentFromUpload(body: UploadResponse): SentDrop {
+	return {
+		passphrase: body.key,
+		filename: body.filename,
+		size: body.size,
+		mimeType: body.mime_type,
+		sha256: body.sha256,
+		uses: body.uses,
+		expiresAt: body.expires_at
+	};
+}
+
+export function infoFromStatus(body: StatusResponse): DropInfo {
+	return {
+		status: body.status,
+		remainingUses: body.remaining_uses,
+		expiresAt: body.expires_at,
+		filename: body.filename,
+		size: body.size,
+		mimeType: body.mime_type
+	};
+}
+
+/** The sentence for a failure: the server's own, with waits spelled out for people. */
+export function explain(failure: {
+	status: number;
+	code: string;
+	message: string;
+	retryAfter?: number;
+}): string {
+	const wait = failure.retryAfter ? formatWait(failure.retryAfter) : undefined;
+	switch (failure.code) {
+		case 'TOO_MANY_FAILED_LOOKUPS':
+			return `Too many unknown passphrases were tried from your network address, so lookups from it are blocked${wait ? ` for ${wait} more` : ' for a while'}. Nothing about any file is revealed by this.`;
+		case 'RATE_LIMITED':
+			return wait
+				? `${failure.message.replace(/ Try again in .*$/, '')} Try again in ${wait}.`
+				: failure.message;
+		default:
+			return failure.message;
+	}
+}
+
+/** A failure from a JSON error response `{ error_code, detail, ... }` (or anything else). */
+export function failureFrom(
+	status: number,
+	body: unknown,
+	retryAfterHeader: string | null
+): Failure {
+	const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+	const retryAfter = Number(retryAfterHeader ?? 0) || undefined;
+	const code = typeof record.error_code === 'string' ? record.error_code : `HTTP_${status}`;
+	const detail =
+		typeof record.detail === 'string'
+			? record.detail
+			: status === 413
+				? 'The file is larger than this server accepts.'
+				: status >= 500
+					? 'The server could not handle this right now. Try again shortly.'
+					: `The server answered ${status}.`;
+	const failure: Failure = { status, code, message: detail, retryAfter };
+	if (Array.isArray(record.unknown_words)) {
+		failure.unknownWords = record.unknown_words as UnknownWord[];
+	}
+	return failure;
+}
+
+/** Read a failed fetch Response as a Failure. */
+export async function readFailure(response: Response): Promise<Failure> {
+	let body: unknown;
+	try {
+		body = await response.json();
+	} catch {
+		body = undefined;
+	}
+	return failureFrom(response.status, body, response.headers.get('retry-after'));
+}
+
+export const NETWORK_FAILURE: Failure = {
+	status: 0,
+	code: 'NETWORK',
+	message: 'The connection to the server failed. Check your network and try again.'
+};

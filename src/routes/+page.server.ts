@@ -1,0 +1,42 @@
+import { fail } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { getConfig } from '$lib/server/config';
+import * as drops from '$lib/server/drops';
+
+/** What the page must know before a byte is sent: the size limit and any type restriction. */
+export const load: PageServerLoad = () => {
+	const { maxFileSize, allowedMimeTypes } = getConfig();
+	return { maxFileSize, allowedMimeTypes: [...allowedMimeTypes] };
+};
+
+export const actions: Actions = {
+	/**
+	 * Sending without JavaScript: the page's own multipart form, streamed through the same
+	 * use case as `POST /upload/` (busboy over the body; never `request.formData()`). The
+	 * rate-limit handle counts it as an upload (route-kinds.ts UPLOAD_ROUTES).
+	 */
+	default: async ({ request }) => {
+		const length = request.headers.get('content-length');
+		const created = await drops.create({
+			body: request.body,
+			contentType: request.headers.get('content-type'),
+			contentLength: length === null ? undefined : Number(length)
+		});
+		if (!created.ok) {
+			const retryAfter = Number(created.headers?.['Retry-After'] ?? 0) || undefined;
+			return fail(created.status, { code: created.code, message: created.detail, retryAfter });
+		}
+		const { passphrase, metadata, expiresAt } = created;
+		return {
+			created: {
+				passphrase,
+				filename: metadata.filename,
+				size: metadata.size,
+				mimeType: metadata.mime_type,
+				sha256: metadata.sha256,
+				uses: metadata.uses,
+				expiresAt: expiresAt.toISOString()
+			}
+		};
+	}
+};

@@ -1,0 +1,9 @@
+import type { RequestHandler } from './$types';
+import { documentFor } from '$lib/server/openapi';
+import { publicOrigin } from '$lib/server/http/responses';
+
+/**
+ * The OpenAPI 3.1 description of the API. `servers` is filled in per request (ORIGIN when
+ * set, else the origin the request came to), so "try it" tools talk to this very server.
+ */
+export const GET: RequestHandler = ({ url }) => Response.json(documentFor(publicOrigin(url)));

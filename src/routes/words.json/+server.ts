@@ -1,0 +1,14 @@
+import type { RequestHandler } from './$types';
+import { wordlist } from '$lib/server/diceware';
+import { jsonError } from '$lib/server/http/errors';
+
+/**
+ * The words a passphrase can contain, so the retrieval page can check what is typed and
+ * suggest corrections without a round trip (and without sending half-typed passphrases
+ * anywhere). The list is public: diceware's strength is the draw, not secrecy of the list.
+ */
+export const GET: RequestHandler = () => {
+	const words = wordlist();
+	if (!words) return jsonError(503, 'WORDLIST_UNAVAILABLE', 'The word list is not loaded yet.');
+	return Response.json(words.drawable);
+};

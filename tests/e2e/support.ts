@@ -1,0 +1,120 @@
+/**
+ * What the page specs share: watching for console errors and CSP violations, dropping a
+ * file with a real DataTransfer, uploading through the API, and the axe-core scan.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { createHash, randomBytes } from 'node:crypto';
+
+export type Problems = { console: string[]; pageErrors: string[]; cspViolations: string[] };
+
+/**
+ * Everything that would show up red in DevTools: console errors (blocked resources are
+ * reported there too), uncaught exceptions, and `securitypolicyviolation` events. The init
+ * script runs through the DevTools protocol, so the page's own CSP does not block it.
+ */
+export async function watchProblems(page: Page): Promise<Problems> {
+	const problems: Problems = { console: [], pageErrors: [], cspViolations: [] };
+	page.on('console', (message) => {
+		if (message.type() === 'error') problems.console.push(message.text());
+	});
+	page.on('pageerror', (error) => problems.pageErrors.push(`${error.name}: ${error.message}`));
+	await page.exposeFunction('__reportCspViolation', (text: string) => {
+		problems.cspViolations.push(text);
+	});
+	await page.addInitScript(() => {
+		document.addEventListener('securitypolicyviolation', (event) => {
+			const report = (window as unknown as { __reportCspViolation: (text: string) => void })
+				.__reportCspViolation;
+			void report(`${event.effectiveDirective} blocked ${event.blockedURI || '(inline)'}`);
+		});
+	});
+	return problems;
+}
+
+/** Console lines the browser prints for answers the test expects (a 404, a 410...). */
+export function withoutExpectedHttpErrors(problems: Problems, statuses: number[]): Problems {
+	const expected = statuses.map((status) => `status of ${status}`);
+	return {
+		...problems,
+		console: problems.console.filter(
+			(text) =>
+				!(text.startsWith('Failed to load resource') && expected.some((s) => text.includes(s)))
+		)
+	};
+}
+
+export type TestFile = { name: string; mimeType: string; buffer: Buffer };
+
+/** A file of random bytes (incompressible, so no layer can shrink it). */
+export function randomFile(name: string, size: number, mimeType = 'application/octet-stream') {
+	return { name, mimeType, buffer: randomBytes(size) } satisfies TestFile;
+}
+
+export function sha256(buffer: Buffer): string {
+	return createHash('sha256').update(buffer).digest('hex');
+}
+
+/** Drop `file` on the page with a real `drop` event carrying a DataTransfer. */
+export async function dropFile(page: Page, selector: string, file: TestFile): Promise<void> {
+	const dataTransfer = await page.evaluateHandle(
+		({ name, mimeType, base64 }) => {
+			const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([bytes], name, { type: mimeType }));
+			return transfer;
+		},
+		{ name: file.name, mimeType: file.mimeType, base64: file.buffer.toString('base64') }
+	);
+	const target = page.locator(selector);
+	await target.dispatchEvent('dragenter', { dataTransfer });
+	await target.dispatchEvent('dragover', { dataTransfer });
+	await target.dispatchEvent('drop', { dataTransfer });
+}
+
+/** A drop made through the API, as curl would: its passphrase. */
+export async function uploadThroughApi(
+	request: APIRequestContext,
+	file: TestFile,
+	fields: { uses?: number; expiry?: number } = {}
+): Promise<string> {
+	const response = await request.post('/upload/', {
+		multipart: {
+			uses: String(fields.uses ?? 1),
+			expiry: String(fields.expiry ?? 10),
+			file
+		}
+	});
+	expect(response.status(), await response.text()).toBe(201);
+	return ((await response.json()) as { key: string }).key;
+}
+
+/**
+ * A passphrase the way people paste it: `orbit-velvet-gravy-amulet` becomes
+ * `  Orbit  velvet\nGRAVY-amulet. ` (odd spacing, capitals, a line break, a stray dot).
+ */
+export function messy(passphrase: string): string {
+	const separators = ['  ', '\n', '-', ' . '];
+	const words = passphrase
+		.split('-')
+		.map((word, index) =>
+			index === 0 ? word[0]!.toUpperCase() + word.slice(1) : index === 2 ? word.toUpperCase() : word
+		);
+	return `  ${words.map((word, index) => (index === 0 ? word : separators[(index - 1) % 4] + word)).join('')}. `;
+}
+
+/** No serious or critical axe-core violation on the page as it is now. */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+	const results = await new AxeBuilder({ page })
+		.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+		.analyze();
+	const serious = results.violations
+		.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+		.map((violation) => ({
+			id: violation.id,
+			impact: violation.impact,
+			help: violation.help,
+			targets: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5)
+		}));
+	expect(serious, `axe violations (${state})`).toEqual([]);
+}
