@@ -5,7 +5,7 @@
 const MAX_BODY_BYTES = 4096;
 
 export type BodyPassphrase =
-	{ ok: true; passphrase: string } | { ok: false; status: number; detail: string };
+	{ ok: true; passphrase: string } | { ok: false; status: number; code: string; detail: string };
 
 export async function readPassphrase(request: Request): Promise<BodyPassphrase> {
 	const declared = Number(request.headers.get('content-length') ?? 0);
