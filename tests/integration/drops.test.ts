@@ -599,7 +599,9 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 	test('every stored file is a lookup id, and has a size consistent with the format', () => {
 		for (const name of filesUnder(storage)) {
 			expect(name).toMatch(/^[0-9a-f]{32}\.rzf$/);
-			expect(statSync(path.join(storage, name)).size).toBeGreaterThanOrEqual(24 + 16);
+			// A burned drop's file may be shredded between the listing and this look.
+			const size = statSync(path.join(storage, name), { throwIfNoEntry: false })?.size;
+			if (size !== undefined) expect(size).toBeGreaterThanOrEqual(24 + 16);
 		}
 	});
 });
