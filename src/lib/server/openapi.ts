@@ -720,7 +720,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 			DropStatus: {
 				type: 'object',
 				description:
-					'`expires_at`, `filename`, `size` and `mime_type` are null unless `status` is `active`.',
+					'`expires_at`, `filename`, `size`, `mime_type` and `sha256` are null unless `status` is `active`.',
 				required: [
 					'key',
 					'status',
@@ -729,7 +729,8 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					'is_accessible',
 					'filename',
 					'size',
-					'mime_type'
+					'mime_type',
+					'sha256'
 				],
 				properties: {
 					key: { ...schema('Passphrase'), description: 'The passphrase, normalised.' },
@@ -739,7 +740,11 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					is_accessible: { type: 'boolean', description: 'True exactly when `active`.' },
 					filename: { oneOf: [schema('Filename'), { type: 'null' }] },
 					size: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
-					mime_type: { oneOf: [schema('MimeType'), { type: 'null' }] }
+					mime_type: { oneOf: [schema('MimeType'), { type: 'null' }] },
+					sha256: {
+						oneOf: [schema('Sha256'), { type: 'null' }],
+						description: 'SHA-256 of the file (hex), to compare after downloading.'
+					}
 				},
 				additionalProperties: false
 			},

@@ -37,7 +37,8 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 		is_accessible: result.status === 'active',
 		filename: result.metadata?.filename ?? null,
 		size: result.metadata?.size ?? null,
-		mime_type: result.metadata?.mime_type ?? null
+		mime_type: result.metadata?.mime_type ?? null,
+		sha256: result.metadata?.sha256 ?? null
 	});
 }
 
