@@ -26,6 +26,21 @@ export default defineConfig({
 					testTimeout: 30_000,
 					hookTimeout: 60_000
 				}
+			},
+			{
+				extends: true,
+				test: {
+					// Faults, load and bad input against real processes (npm run test:resilience).
+					// Not part of `npm test`: it runs on its own, after it, in .ci/run.
+					name: 'resilience',
+					include: ['tests/resilience/**/*.test.ts'],
+					environment: 'node',
+					// Each file kills, restarts and loads its own servers and redis-servers; two at
+					// once would skew each other's timings and memory figures on two cores.
+					fileParallelism: false,
+					testTimeout: 120_000,
+					hookTimeout: 60_000
+				}
 			}
 		]
 	}

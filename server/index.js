@@ -72,6 +72,12 @@ const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT || 30) * 1000;
 const headersTimeoutMs = Number(process.env.HEADERS_TIMEOUT || 15) * 1000;
 const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT || 300) * 1000;
 const clientIdleTimeoutMs = Number(process.env.CLIENT_IDLE_TIMEOUT || 30) * 1000;
+// Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every
+// connectionsCheckingInterval (30 s by default). A slowloris client that drips a header byte
+// now and then (each byte resets the idle timer) therefore kept its connection for up to
+// HEADERS_TIMEOUT + 30 s (measured by tests/resilience/slow-clients.test.ts). Sweep every
+// second, or at the headers timeout when that is shorter: a pass over the connections is cheap.
+const connectionsCheckingIntervalMs = Math.min(1000, headersTimeoutMs);
 
 /** Every file adapter-node serves statically, as URL paths; they never reach Kit's hooks. */
 const staticPaths = new Set();
@@ -120,7 +126,11 @@ function pathnameOf(url) {
 }
 
 const server = http.createServer(
-	{ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs },
+	{
+		headersTimeout: headersTimeoutMs,
+		requestTimeout: requestTimeoutMs,
+		connectionsCheckingInterval: connectionsCheckingIntervalMs
+	},
 	(req, res) => {
 		const requestId = randomUUID();
 		const startedAt = performance.now();
@@ -134,8 +144,7 @@ const server = http.createServer(
 		res.setHeader(REQUEST_ID_HEADER, requestId);
 		for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
-		const isStatic =
-			(req.method === 'GET' || req.method === 'HEAD') && staticPaths.has(pathnameOf(req.url));
+		const isStatic = staticPaths.has(pathnameOf(req.url));
 		if (isStatic) {
 			pinSecurityHeaders(res);
 			res.on('finish', () =>
@@ -150,6 +159,18 @@ const server = http.createServer(
 		res.on('finish', () => {
 			if (!req.complete) closeAfterEarlyAnswer(req);
 		});
+		if (isStatic && req.method !== 'GET' && req.method !== 'HEAD') {
+			// sirv serves a static file to any method (PUT /favicon.svg answered 200 with the
+			// file); a file only answers GET and HEAD, in the API's JSON error shape.
+			res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json' });
+			res.end(
+				JSON.stringify({
+					error_code: 'METHOD_NOT_ALLOWED',
+					detail: `${req.method} is not allowed here; use GET or HEAD.`
+				})
+			);
+			return;
+		}
 		handler(req, res, () => {
 			res.statusCode = 404;
 			res.end();

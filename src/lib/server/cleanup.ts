@@ -7,6 +7,7 @@
 import { getConfig } from './config';
 import { listStored, listTemp, shredFile, type FileEntry } from './files';
 import { log } from './log';
+import { isDeadOwner } from './process-owner';
 import { store } from './store';
 
 export type SweepReport = { checked: number; shredded: number; kept: number };
@@ -63,12 +64,33 @@ export async function sweepOrphans(): Promise<SweepReport> {
 }
 
 /**
+ * Free the reservations held by processes that have certainly died (a crash mid-upload with
+ * Redis: the reservation outlives its process by up to 10 minutes). Resolves how many.
+ */
+async function releaseDeadReservations(entries: FileEntry[]): Promise<number> {
+	let released = 0;
+	for (const entry of entries) {
+		if (entry.id === '') continue;
+		const owner = await store().reservationOwner(entry.id);
+		if (owner !== undefined && isDeadOwner(owner)) {
+			await store().releaseReservation(entry.id);
+			released++;
+		}
+	}
+	return released;
+}
+
+/**
  * At start-up: temp parts that no upload holds are left over from a crash; remove them now
- * rather than waiting for ORPHAN_AGE_MINUTES. (Another instance's upload in progress holds
- * its reservation in the shared store, so its part is kept.)
+ * rather than waiting for ORPHAN_AGE_MINUTES. A part whose reservation is held by a process
+ * that died (see process-owner.ts) is debris too. Another instance's upload in progress
+ * holds its reservation in the shared store, so its part is kept.
  */
 export async function clearStaleTemp(): Promise<SweepReport> {
-	const report = await shredUnneeded(await listTemp(), 0);
+	const entries = await listTemp();
+	const released = await releaseDeadReservations(entries);
+	if (released > 0) log().info({ event: 'startup_dead_reservations_released', released });
+	const report = await shredUnneeded(entries, 0);
 	if (report.checked > 0) log().info({ event: 'startup_temp_cleanup', ...report });
 	return report;
 }

@@ -18,6 +18,7 @@ import { wordlist, type PassphraseCheck } from './diceware';
 import { openStored, shredStored } from './files';
 import { limitMalformed, recordLookupFailure } from './limits';
 import { log } from './log';
+import { PROCESS_OWNER } from './process-owner';
 import { store, StoreUnavailableError, type GoneState } from './store';
 import { checkBeforeReading, receiveUpload, UploadError, type UploadRequest } from './upload';
 
@@ -82,7 +83,11 @@ export type CreatedDrop = {
  * is drawn and its lookup id reserved before the first byte is read, so the file is
  * encrypted while it streams in. On any failure nothing is left on disk or in the store.
  */
-export async function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
+export function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
+	return track(receiveAndStore(input));
+}
+
+async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>> {
 	const refusal = await checkBeforeReading(input);
 	if (refusal)
 		return fail(refusal.status, refusal.code, refusal.message, { headers: refusal.headers });
@@ -153,7 +158,9 @@ async function reservePassphrase(): Promise<{ passphrase: string; keys: DropKeys
 	for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 		const passphrase = words.generate(passphraseWords);
 		const keys = await deriveKeys(passphrase, serverSecret);
-		if (await store().reserveId(keys.lookupId, RESERVATION_TTL_MS)) return { passphrase, keys };
+		if (await store().reserveId(keys.lookupId, RESERVATION_TTL_MS, PROCESS_OWNER)) {
+			return { passphrase, keys };
+		}
 		log().warn({ event: 'passphrase_collision', attempt });
 	}
 	throw new Error('No free passphrase after several attempts');
@@ -336,7 +343,10 @@ export function download(input: string, address: string): Promise<Outcome<DropDo
 		const claim = await store().claimUse(id, READER_TTL_MS);
 		if (claim.state !== 'claimed') return gone(claim.state, address);
 
-		const finish = once(() => finishReading(id));
+		// From here until its reader is released, this download holds up a shutdown (settle()).
+		let released!: () => void;
+		void track(new Promise<void>((resolve) => (released = resolve)));
+		const finish = once(() => finishReading(id).finally(released));
 		let metadata: DropMetadata;
 		try {
 			metadata = openMetadata<DropMetadata>(keys.metaKey, id, claim.record.meta);
@@ -359,6 +369,38 @@ export function download(input: string, address: string): Promise<Outcome<DropDo
 			body: decryptToWeb(file.stream, keys.master, metadata.sha256, finish)
 		};
 	});
+}
+
+// ------------------------------------------------------------------------ stopping cleanly
+
+/**
+ * Store work that a shutdown must let finish: uploads being received (their failure path
+ * releases the reservation and removes the part) and downloads from taking a use until their
+ * reader is released (the last reader of a burned drop shreds its file). shutdown.ts waits for
+ * them before it closes the store. Without this, a transfer cut off by SHUTDOWN_TIMEOUT met a
+ * closed store: a 500 in the log, and a burned drop's file kept until its reader mark expired
+ * (an hour) instead of being shredded.
+ */
+const inFlight = new Set<Promise<unknown>>();
+
+function track<T>(work: Promise<T>): Promise<T> {
+	inFlight.add(work);
+	const forget = () => inFlight.delete(work);
+	void work.then(forget, forget);
+	return work;
+}
+
+/** Resolve when the work in flight has finished, or after `timeoutMs`, whichever is first. */
+export async function settle(timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (inFlight.size > 0 && Date.now() < deadline) {
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<void>((resolve) => {
+			timer = setTimeout(resolve, deadline - Date.now());
+		});
+		await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+		clearTimeout(timer);
+	}
 }
 
 function once(task: () => Promise<void>): () => void {

@@ -69,7 +69,16 @@ export function createTempFile(id: string): TempFile {
 			await rename(partPath, storedPath(id));
 		},
 		async discard() {
+			// The file is opened asynchronously. An upload refused within moments (a bad field,
+			// a truncated body) used to unlink before the open had created it, and the open then
+			// left an empty part behind (found by tests/resilience/bad-input.test.ts). Wait until
+			// the stream has closed its descriptor, which follows the open, then unlink.
+			const closed = new Promise<void>((resolve) => {
+				if (stream.closed) resolve();
+				else stream.once('close', () => resolve());
+			});
 			stream.destroy();
+			await closed;
 			await unlink(partPath).catch(() => undefined);
 		}
 	};

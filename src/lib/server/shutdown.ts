@@ -4,6 +4,7 @@
  * the store, flush the log, exit. Runs once, on adapter-node's `sveltekit:shutdown` event,
  * which server/index.js emits just as adapter-node's own entry point does.
  */
+import { settle } from './drops';
 import { stopJobs } from './jobs';
 import { flushLog, log } from './log';
 import { closeStore } from './store';
@@ -18,9 +19,16 @@ export function registerShutdown(): void {
 	});
 }
 
-/** Stop jobs, close the store, flush the log. Never throws. */
+/**
+ * How long transfers that were just cut off get to finish their store work (release a
+ * reservation, shred a burned drop's file) before the store closes: normally milliseconds.
+ */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+/** Let cut-off transfers tidy up, stop jobs, close the store, flush the log. Never throws. */
 export async function shutDown(reason: string): Promise<void> {
 	log().info({ event: 'shutdown', reason });
+	await settle(SETTLE_TIMEOUT_MS);
 	stopJobs();
 	try {
 		await closeStore();

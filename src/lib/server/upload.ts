@@ -10,7 +10,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getConfig, MULTIPART_HEADROOM_BYTES } from './config';
 import { EncryptStream } from './crypto/file-format';
-import { createTempFile, freeBytes, isDiskFull } from './files';
+import { createTempFile, freeBytes, isDiskFull, type TempFile } from './files';
 import { sanitizeFilename } from './filename';
 import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
 
@@ -175,17 +175,33 @@ export async function receiveUpload(
 			const encrypt = new EncryptStream({ key: request.fileKey, salt: request.salt });
 			return pipeline(stream, inspector, encrypt, temp.stream).then(() => inspector);
 		});
-		return { ...received, commit: () => temp.commit() };
+		return { ...received, commit: () => commitOrDiscard(temp) };
 	} catch (error) {
 		await temp.discard();
-		if (isDiskFull(error)) {
-			throw new UploadError(
-				507,
-				'DISK_FULL',
-				'The server ran out of disk space while storing the file. Nothing was kept.'
-			);
-		}
+		if (isDiskFull(error)) throw diskFull();
 		throw error;
+	}
+}
+
+function diskFull(): UploadError {
+	return new UploadError(
+		507,
+		'DISK_FULL',
+		'The server ran out of disk space while storing the file. Nothing was kept.'
+	);
+}
+
+/**
+ * fsync and rename the part. On file systems that allocate late (ext4, XFS) a full disk can
+ * first show at the fsync: that is a 507 and the part is removed, not a 500 that leaves the
+ * part behind until the orphan sweep.
+ */
+async function commitOrDiscard(temp: TempFile): Promise<void> {
+	try {
+		await temp.commit();
+	} catch (error) {
+		await temp.discard();
+		throw isDiskFull(error) ? diskFull() : error;
 	}
 }
 

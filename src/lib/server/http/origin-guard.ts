@@ -15,7 +15,9 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
 	const origin = event.request.headers.get('origin');
 	const sameOrigin = origin === event.url.origin;
-	const isPageAction = event.route.id !== null && !API_ROUTES.has(event.route.id);
+	// Pages run form actions on POST only; their other methods get Kit's 405, not a 403.
+	const isPageAction =
+		event.request.method === 'POST' && event.route.id !== null && !API_ROUTES.has(event.route.id);
 	if (origin ? !sameOrigin && !isCorsAllowed(origin) : isPageAction) {
 		return jsonError(403, 'CROSS_ORIGIN_FORBIDDEN', 'Requests from other sites are not accepted.');
 	}

@@ -99,15 +99,19 @@ export class MemoryStore implements MetadataStore {
 		if (this.#values.get(`lock:${name}`) === token) this.#values.delete(`lock:${name}`);
 	}
 
-	async reserveId(id: string, ttlMs: number): Promise<boolean> {
+	async reserveId(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
 		this.#tick();
 		const taken =
 			this.#drops.get(id) !== undefined ||
 			this.#values.get(`tomb:${id}`) !== undefined ||
 			this.#values.get(`reserve:${id}`) !== undefined;
 		if (taken) return false;
-		this.#values.set(`reserve:${id}`, '1', Date.now() + ttlMs);
+		this.#values.set(`reserve:${id}`, owner, Date.now() + ttlMs);
 		return true;
+	}
+
+	async reservationOwner(id: string): Promise<string | undefined> {
+		return this.#values.get(`reserve:${id}`);
 	}
 
 	async releaseReservation(id: string): Promise<void> {

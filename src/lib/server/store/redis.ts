@@ -45,7 +45,7 @@ const SCRIPTS = {
 	rzReserve: {
 		numberOfKeys: 3,
 		lua: `if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then return 0 end
-redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[1])
 return 1`
 	},
 	rzCreate: {
@@ -212,16 +212,21 @@ export class RedisStore implements MetadataStore {
 		return this.#run(() => command.apply(this.client, args));
 	}
 
-	async reserveId(id: string, ttlMs: number): Promise<boolean> {
+	async reserveId(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
 		return (
 			(await this.#script<number>(
 				'rzReserve',
 				`drop:${id}`,
 				`tomb:${id}`,
 				`reserve:${id}`,
-				ttlMs
+				ttlMs,
+				owner
 			)) === 1
 		);
+	}
+
+	async reservationOwner(id: string): Promise<string | undefined> {
+		return (await this.#run(() => this.client.get(`reserve:${id}`))) ?? undefined;
 	}
 
 	async releaseReservation(id: string): Promise<void> {

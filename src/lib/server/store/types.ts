@@ -69,9 +69,12 @@ export interface MetadataStore {
 	releaseLock(name: string, token: string): Promise<void>;
 	/**
 	 * Hold `id` for an upload in progress, unless a drop, tombstone or another upload has it.
-	 * Resolves false on a collision (the caller draws a new passphrase).
+	 * Resolves false on a collision (the caller draws a new passphrase). `owner` names the
+	 * holder (process-owner.ts), so a later start can tell a crashed upload from a live one.
 	 */
-	reserveId(id: string, ttlMs: number): Promise<boolean>;
+	reserveId(id: string, ttlMs: number, owner?: string): Promise<boolean>;
+	/** Who holds the reservation of `id` (the `owner` given to reserveId), if anyone does. */
+	reservationOwner(id: string): Promise<string | undefined>;
 	/** Give up a reservation (a failed upload). */
 	releaseReservation(id: string): Promise<void>;
 	/**
