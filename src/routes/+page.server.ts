@@ -1,12 +1,14 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { getConfig } from '$lib/server/config';
+import { readRefusal } from '$lib/server/http/browser-refusal';
 import * as drops from '$lib/server/drops';
 
 /** What the page must know before a byte is sent: the size limit and any type restriction. */
-export const load: PageServerLoad = () => {
+export const load: PageServerLoad = ({ url }) => {
 	const { maxFileSize, allowedMimeTypes } = getConfig();
-	return { maxFileSize, allowedMimeTypes: [...allowedMimeTypes] };
+	// A no-JavaScript upload refused before the action ran (the upload limit) comes back here.
+	return { maxFileSize, allowedMimeTypes: [...allowedMimeTypes], refusal: readRefusal(url) };
 };
 
 export const actions: Actions = {

@@ -1,6 +1,7 @@
 import { fail } from '@sveltejs/kit';
-import type { Actions } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 import * as drops from '$lib/server/drops';
+import { readRefusal } from '$lib/server/http/browser-refusal';
 import { readPassphrase } from '$lib/server/http/passphrase-body';
 import { clientAddress } from '$lib/server/limits';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
@@ -13,6 +14,9 @@ import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
  * The passphrase the visitor typed is echoed into the page so the Download button can send
  * it: a no-store answer to the person who just posted it, never a URL or a log line.
  */
+/** A no-JavaScript form refused elsewhere (a download, a block) comes back with its code. */
+export const load: PageServerLoad = ({ url }) => ({ refusal: readRefusal(url) });
+
 export const actions: Actions = {
 	check: async (event) => {
 		// Bounded read (4 KiB), the same parser the lookup endpoints use.

@@ -5,6 +5,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import * as drops from '../drops';
 import { clientAddress } from '../limits';
+import { isBrowserFormPost, redirectWithRefusal } from './browser-refusal';
 import { jsonError } from './errors';
 import { readPassphrase } from './passphrase-body';
 import { downloadHeaders, dropUrls, failureResponse } from './responses';
@@ -20,7 +21,17 @@ export async function respondWithDownload(event: RequestEvent, source: Source): 
 	const input = await passphraseOf(event, source);
 	if (!input.ok) return jsonError(input.status, input.code, input.detail);
 	const result = await drops.download(input.passphrase, clientAddress(event));
-	if (!result.ok) return failureResponse(result);
+	if (!result.ok) {
+		// The retrieval page's no-JavaScript form posts here: send that browser back to it.
+		if (source === 'body' && isBrowserFormPost(event.request)) {
+			return redirectWithRefusal(
+				'/r',
+				result.code,
+				Number(result.headers?.['Retry-After']) || undefined
+			);
+		}
+		return failureResponse(result);
+	}
 	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
 }
 

@@ -7,6 +7,7 @@ import {
 	type LimitDecision
 } from '../limits';
 import { StoreUnavailableError } from '../store';
+import { isBrowserFormPost, redirectWithRefusal } from './browser-refusal';
 import { jsonError } from './errors';
 import { withHeaders } from './request-id';
 import { LOOKUP_PAGES, LOOKUP_ROUTES, UPLOAD_ROUTES } from './route-kinds';
@@ -22,6 +23,13 @@ export function limitKind(
 	if (LOOKUP_ROUTES.has(routeId)) return 'lookup';
 	// A page's GET only renders the form; its POST (the form action) is the lookup.
 	if (LOOKUP_PAGES.has(routeId) && method === 'POST') return 'lookup';
+	return undefined;
+}
+
+/** The page a browser form on this route belongs to, to be sent back to when refused. */
+function pageFor(routeId: string | null): '/' | '/r' | undefined {
+	if (routeId === '/') return '/';
+	if (routeId === '/r' || routeId === '/download') return '/r';
 	return undefined;
 }
 
@@ -78,6 +86,10 @@ export const rateLimit: Handle = async ({ event, resolve }) => {
 		);
 	}
 	if (!decision.allowed) {
+		const page = pageFor(event.route.id);
+		if (page && isBrowserFormPost(event.request)) {
+			return redirectWithRefusal(page, check.code, decision.retryAfterSeconds);
+		}
 		return jsonError(429, check.code, check.refusal(decision.retryAfterSeconds), {
 			headers: decision.headers
 		});
