@@ -165,16 +165,20 @@ test('slowloris headers are cut off by HEADERS_TIMEOUT while normal clients are 
 });
 
 /** One round of abuse: 20 uploads that stall and 30 connections that never finish their headers. */
-async function abuse(): Promise<void> {
+async function abuse(round: number): Promise<void> {
+	// Fresh source addresses every round: reconnecting from the same address right after the
+	// server closed such connections can land on a port pair still in TIME_WAIT, whose SYN the
+	// kernel may leave unanswered for minutes (a harness artefact, seen as a rare hang).
+	const net16 = 10 + round * 2;
 	const address = new URL(server.url);
 	const stalled = Array.from({ length: 20 }, (_, i) =>
-		slowUpload(server.url, randomData(1024 * 1024), { from: `127.0.2.${1 + i}` })
+		slowUpload(server.url, randomData(1024 * 1024), { from: `127.0.${net16}.${1 + i}` })
 	);
 	const sockets = Array.from({ length: 30 }, (_, i) => {
 		const socket = net.connect({
 			host: address.hostname,
 			port: Number(address.port),
-			localAddress: `127.0.3.${1 + i}`
+			localAddress: `127.0.${net16 + 1}.${1 + i}`
 		});
 		socket.on('error', () => undefined);
 		socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
@@ -192,13 +196,15 @@ test('afterwards, file descriptors are back to the baseline and memory levels of
 	// repeated must no longer grow it, as a leak of buffers, parts or sockets would.
 	const rounds: number[] = [];
 	for (let round = 0; round < 3; round++) {
-		await abuse();
+		await abuse(round);
 		await sleep(500);
 		rounds.push(processFigures(pid).rssMiB);
 	}
 	const final = processFigures(pid);
 	expect(final.fds).toBeLessThanOrEqual(baseline.fds + 1);
-	expect(rounds[2]! - rounds[1]!).toBeLessThan(16);
+	// GC timing makes one round's growth noisy (up to ~18 MiB seen); over two rounds a leak of
+	// the stalled uploads' megabyte each would add about 40.
+	expect(rounds[2]! - rounds[0]!).toBeLessThan(36);
 	expect(final.rssMiB).toBeLessThan(baseline.rssMiB + 128);
 	expect(filesIn(temp())).toEqual([]);
 	expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
