@@ -21,6 +21,10 @@ FROM node:24-slim AS runtime
 WORKDIR /app
 
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
+# glibc keeps freed memory in one arena per thread; scrypt's 16 MiB blocks on libuv's four
+# threads made RSS plateau far above what is in use. Fewer arenas, and large blocks mapped
+# and unmapped directly, measured: peak 199 instead of 273 MiB under 10 concurrent uploads.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576
 
 # The code stays owned by root, so the server cannot rewrite itself; only the two folders it
 # writes to (encrypted uploads and their temp files, the rotating log) belong to `node`.

@@ -37,6 +37,9 @@ export async function startServer(
 		cwd: ROOT,
 		env: {
 			PATH: process.env.PATH ?? '',
+			// As `npm start` and the Dockerfile run it (README, Performance).
+			MALLOC_ARENA_MAX: '2',
+			MALLOC_MMAP_THRESHOLD_: '1048576',
 			PORT: '0',
 			HOST: '127.0.0.1',
 			STORAGE_PATH: path.join(dir, 'uploads'),
