@@ -4,7 +4,8 @@
  * observe: status codes, bytes, headers, files on disk, keys in Redis, log lines.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, request, upload, type Reply } from '../helpers/http';
@@ -644,6 +645,40 @@ describe('configuration-specific behaviour', () => {
 		servers.push(server);
 		const created = json<Created>(await upload(server.url, { data: 'a' }));
 		expect(created.download_url).toBe(`https://drop.example.org/download/${created.key}`);
+	});
+
+	test('a temp folder that vanished fails the upload, not the process', async () => {
+		const server = await startServer();
+		servers.push(server);
+		rmSync(path.join(server.dir, 'temp'), { recursive: true, force: true });
+		// Headers and a field first, the file part later: the part file's open fails before
+		// anything listens to the stream (this used to be an uncaught error ending the process).
+		const { body, contentType } = multipart([
+			{ name: 'expiry', data: '5' },
+			{ name: 'file', filename: 'a.bin', data: randomBytes(1000) }
+		]);
+		const split = body.indexOf('\r\n--', 10) + 2;
+		const reply = await new Promise<Reply>((resolve) => {
+			const req = httpRequest(`${server.url}/upload/`, {
+				method: 'POST',
+				headers: { 'content-type': contentType, 'content-length': String(body.length) }
+			});
+			req.on('response', (res) => {
+				const parts: Buffer[] = [];
+				res.on('data', (part: Buffer) => parts.push(part));
+				res.on('end', () =>
+					resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) })
+				);
+			});
+			req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
+			req.write(body.subarray(0, split));
+			setTimeout(() => req.end(body.subarray(split)), 500);
+		});
+		expect(reply.status).toBe(500);
+		expect(json(reply)).toMatchObject({ error_code: 'INTERNAL_ERROR' });
+		expect(server.process.exitCode).toBeNull();
+		const health = await request(`${server.url}/health/`);
+		expect(json(health)).toMatchObject({ status: 'degraded', services: { storage: 'offline' } });
 	});
 
 	test('uploads are refused with 507 before reading when free disk is under MIN_FREE_DISK_MB', async () => {

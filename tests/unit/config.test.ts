@@ -124,6 +124,12 @@ describe('parseConfig', () => {
 		expect(text).not.toContain('\n');
 	});
 
+	test('TEMP_PATH must not be the STORAGE_PATH folder', () => {
+		expect(() => parseConfig({ STORAGE_PATH: './s', TEMP_PATH: 's/' }, '/srv')).toThrow(
+			'Invalid value for TEMP_PATH: "s/" (should be a different folder from STORAGE_PATH)'
+		);
+	});
+
 	test('a short SERVER_SECRET is refused without echoing it', () => {
 		expect(() => parseConfig({ SERVER_SECRET: 'hunter2' })).toThrow(
 			'Invalid value for SERVER_SECRET: "(hidden)" (should be at least 16 characters, or unset)'

@@ -199,6 +199,13 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
 	}
 
 	const resolve = (value: string) => path.resolve(cwd, value);
+	const storagePath = resolve(text(env, 'STORAGE_PATH', './storage/uploads'));
+	const tempPath = resolve(text(env, 'TEMP_PATH', './storage/temp'));
+	// The sweeps treat each folder's files by its own naming; one folder for both would make
+	// stored drops look like foreign files to the temp clean-up, which removes them.
+	if (storagePath === tempPath) {
+		invalid('TEMP_PATH', raw(env, 'TEMP_PATH') ?? '', 'a different folder from STORAGE_PATH');
+	}
 
 	return Object.freeze({
 		redisUrl: optionalUrl(
@@ -207,8 +214,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
 			['redis:', 'rediss:'],
 			'a redis:// or rediss:// URL, or unset for the in-process store'
 		),
-		storagePath: resolve(text(env, 'STORAGE_PATH', './storage/uploads')),
-		tempPath: resolve(text(env, 'TEMP_PATH', './storage/temp')),
+		storagePath,
+		tempPath,
 		maxFileSize,
 		allowedMimeTypes: Object.freeze(mimeTypes(env, 'ALLOWED_MIME_TYPES')),
 		uploadRateLimit: rateLimit(env, 'UPLOAD_RATE_LIMIT', '30/hour'),

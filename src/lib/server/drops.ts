@@ -355,7 +355,14 @@ export function download(input: string, address: string): Promise<Outcome<DropDo
 			log().error({ event: 'INTEGRITY_CHECK_FAILED', part: 'metadata' });
 			return fail(500, 'INTEGRITY_CHECK_FAILED', 'This drop is damaged and cannot be opened.');
 		}
-		const file = await openStored(id);
+		let file: Awaited<ReturnType<typeof openStored>>;
+		try {
+			file = await openStored(id);
+		} catch (error) {
+			// Not ENOENT (EACCES, EIO): release the reader so a burned file is still shredded.
+			finish();
+			throw error;
+		}
 		if (!file) {
 			finish();
 			log().error({ event: 'file_missing' });

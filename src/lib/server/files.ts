@@ -57,6 +57,10 @@ export function createTempFile(id: string): TempFile {
 		mode: 0o600,
 		highWaterMark: 256 * 1024
 	});
+	// The open is asynchronous and pipeline() attaches its listener only when the file part
+	// arrives: an open that fails first (EACCES, EMFILE, ENOSPC on inodes) would be an uncaught
+	// 'error' and end the process. Keep the error on the stream; pipeline() then rejects with it.
+	stream.on('error', () => undefined);
 	return {
 		stream,
 		async commit() {

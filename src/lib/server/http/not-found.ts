@@ -1,11 +1,14 @@
 import type { Handle } from '@sveltejs/kit';
 import { jsonError } from './errors';
+import { API_ROUTES } from './route-kinds';
 
 /**
  * Kit's own refusals in our JSON error shape. Unknown paths answer JSON for API clients
  * (curl, monitors) and Kit's error page for browsers, which ask for text/html. A method a
  * route does not export gets Kit's plain-text 405, which becomes
- * `{"error_code": "METHOD_NOT_ALLOWED", ...}` with Kit's `Allow` header kept.
+ * `{"error_code": "METHOD_NOT_ALLOWED", ...}` with Kit's `Allow` header kept. An unexpected
+ * error in an API route is rendered by Kit as an HTML page unless the client asked for JSON;
+ * API clients get the JSON of handleError instead.
  */
 export const jsonNotFound: Handle = async ({ event, resolve }) => {
 	const wantsHtml = event.request.headers.get('accept')?.includes('text/html') ?? false;
@@ -13,6 +16,19 @@ export const jsonNotFound: Handle = async ({ event, resolve }) => {
 		return jsonError(404, 'NOT_FOUND', 'There is nothing at this address.');
 	}
 	const response = await resolve(event);
+	const isHtml = response.headers.get('content-type')?.includes('text/html') ?? false;
+	if (
+		response.status >= 500 &&
+		isHtml &&
+		event.route.id !== null &&
+		API_ROUTES.has(event.route.id)
+	) {
+		const detail = 'Something went wrong on our side.';
+		return Response.json(
+			{ message: detail, error_code: 'INTERNAL_ERROR', detail, request_id: event.locals.requestId },
+			{ status: response.status }
+		);
+	}
 	const isKitRefusal =
 		response.status === 405 && !response.headers.get('content-type')?.includes('application/json');
 	if (!isKitRefusal) return response;
