@@ -1,4 +1,5 @@
-import { expect, test, type Page, type Response } from '@playwright/test';
+import { expect, test, type Response } from '@playwright/test';
+import { watchProblems } from './support';
 
 /*
  * Smoke tests against the built app (see playwright.config.ts): the pages render, carry the
@@ -8,35 +9,6 @@ import { expect, test, type Page, type Response } from '@playwright/test';
  */
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-type Problems = { console: string[]; pageErrors: string[]; cspViolations: string[] };
-
-/**
- * Collect everything that would show up as red in DevTools while the page loads: console
- * errors (the browser reports blocked resources there too), uncaught exceptions, and CSP
- * violations reported through the `securitypolicyviolation` event. The init script runs
- * through the DevTools protocol, so the page's own CSP does not block it.
- */
-async function watchProblems(page: Page): Promise<Problems> {
-	const problems: Problems = { console: [], pageErrors: [], cspViolations: [] };
-	page.on('console', (message) => {
-		if (message.type() === 'error') {
-			problems.console.push(`${message.text()} [${message.location().url}]`);
-		}
-	});
-	page.on('pageerror', (error) => problems.pageErrors.push(`${error.name}: ${error.message}`));
-	await page.exposeFunction('__reportCspViolation', (text: string) => {
-		problems.cspViolations.push(text);
-	});
-	await page.addInitScript(() => {
-		document.addEventListener('securitypolicyviolation', (event) => {
-			const report = (window as unknown as { __reportCspViolation: (text: string) => void })
-				.__reportCspViolation;
-			void report(`${event.effectiveDirective} blocked ${event.blockedURI || '(inline)'}`);
-		});
-	});
-	return problems;
-}
 
 /** The headers the seed service sent on every response, plus our request id. */
 function expectSecurityHeaders(response: Response) {

@@ -16,7 +16,10 @@ export type Problems = { console: string[]; pageErrors: string[]; cspViolations:
 export async function watchProblems(page: Page): Promise<Problems> {
 	const problems: Problems = { console: [], pageErrors: [], cspViolations: [] };
 	page.on('console', (message) => {
-		if (message.type() === 'error') problems.console.push(message.text());
+		// The URL lets a test expect one exact line (a page's own 404) and no other.
+		if (message.type() === 'error') {
+			problems.console.push(`${message.text()} [${message.location().url}]`);
+		}
 	});
 	page.on('pageerror', (error) => problems.pageErrors.push(`${error.name}: ${error.message}`));
 	await page.exposeFunction('__reportCspViolation', (text: string) => {

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { getConfig, MULTIPART_HEADROOM_BYTES } from './config';
 import { EncryptStream } from './crypto/file-format';
 import { createTempFile, freeBytes, isDiskFull, type TempFile } from './files';
+import { formatBytes } from '../format';
 import { sanitizeFilename } from './filename';
 import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
 
@@ -36,18 +37,6 @@ function tooLarge(): UploadError {
 		'FILE_TOO_LARGE',
 		`The file is larger than this server accepts (${formatBytes(maxFileSize)}).`
 	);
-}
-
-export function formatBytes(bytes: number): string {
-	if (bytes < 1024) return `${bytes} bytes`;
-	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-	let value = bytes / 1024;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-	return `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
 export type UploadRequest = {
