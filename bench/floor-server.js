@@ -4,7 +4,7 @@
 //
 //   node bench/floor-server.js <dir> <size,size,...>   prints {"port": N} when listening
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +18,9 @@ for (const size of sizes.split(',').filter(Boolean)) {
 const server = http.createServer(async (req, res) => {
 	try {
 		if (req.method === 'POST') {
-			await pipeline(req, createWriteStream(path.join(dir, `${randomUUID()}.part`)));
+			const file = path.join(dir, `${randomUUID()}.part`);
+			await pipeline(req, createWriteStream(file));
+			unlinkSync(file);
 			res.writeHead(201, { 'content-type': 'application/json' }).end('{"key":"floor"}');
 		} else {
 			const size = req.url?.split('/').pop() ?? '0';

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { NODE_FLAGS, SERVER_ENV } from '../../server/shared.js';
 
 export type LogLine = Record<string, unknown> & { event?: string; request_id?: string };
 
@@ -33,13 +34,12 @@ export async function startServer(
 ): Promise<TestServer> {
 	const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'raven-zero-test-'));
 	options.beforeStart?.(dir);
-	const child = spawn(process.execPath, [path.join(ROOT, 'server/index.js')], {
+	const child = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'server/index.js')], {
 		cwd: ROOT,
 		env: {
 			PATH: process.env.PATH ?? '',
-			// As `npm start` and the Dockerfile run it (README, Performance).
-			MALLOC_ARENA_MAX: '2',
-			MALLOC_MMAP_THRESHOLD_: '1048576',
+			// As `npm start` and the Dockerfile run it.
+			...SERVER_ENV,
 			PORT: '0',
 			HOST: '127.0.0.1',
 			STORAGE_PATH: path.join(dir, 'uploads'),

@@ -19,6 +19,8 @@ import {
 	scrypt,
 	type ScryptOptions
 } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 
 export const SCRYPT_PARAMS = Object.freeze({ N: 2 ** 14, r: 8, p: 1, keyLength: 32 });
 const SALT_PREFIX = 'raven-zero/v1';
@@ -36,6 +38,18 @@ export type DropKeys = {
 	/** Input to the per-file key; never leaves this process. */
 	master: Buffer;
 };
+
+/**
+ * How many scrypt runs may be in flight at once: one per core, and always leaving one of
+ * libuv's threads (4 unless UV_THREADPOOL_SIZE says otherwise) for the file reads and writes
+ * that transfers wait on. More would buy no throughput, only 16 MiB of memory each and a
+ * longer queue in front of every fsync.
+ */
+export const KDF_CONCURRENCY = Math.max(
+	1,
+	Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1)
+);
+const kdfSlots = pLimit(KDF_CONCURRENCY);
 
 function scryptAsync(password: string, salt: string, options: ScryptOptions): Promise<Buffer> {
 	return new Promise((resolve, reject) =>
@@ -55,16 +69,18 @@ function hkdfAsync(key: Buffer, salt: Buffer, info: string, length: number): Pro
 
 /**
  * Derive a drop's keys from its normalised passphrase (as Wordlist.check returns it).
- * Runs scrypt on libuv's thread pool, never on the event loop.
+ * Runs scrypt on libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once.
  */
 export async function deriveKeys(passphrase: string, serverSecret?: string): Promise<DropKeys> {
 	const { N, r, p } = SCRYPT_PARAMS;
-	const master = await scryptAsync(passphrase, SALT_PREFIX + (serverSecret ?? ''), {
-		N,
-		r,
-		p,
-		maxmem: 64 * 1024 * 1024
-	});
+	const master = await kdfSlots(() =>
+		scryptAsync(passphrase, SALT_PREFIX + (serverSecret ?? ''), {
+			N,
+			r,
+			p,
+			maxmem: 64 * 1024 * 1024
+		})
+	);
 	const empty = Buffer.alloc(0);
 	const [lookup, metaKey] = await Promise.all([
 		hkdfAsync(master, empty, INFO.lookup, 16),
