@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, request, upload, type Reply } from '../helpers/http';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startServer, type TestServer } from '../helpers/server';
+import { KDF_CONCURRENCY } from '../../src/lib/server/crypto/keys';
 
 type Created = {
 	key: string;
@@ -321,6 +322,22 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		expect(reply.body.length).toBeLessThan(data.length);
 		expect(reply.body.equals(data.subarray(0, reply.body.length))).toBe(true);
 		await server.waitForLine((l) => l.event === 'INTEGRITY_CHECK_FAILED');
+	});
+
+	test('guesses fired all at once still stop at the limit', async () => {
+		// Failures are counted after the scrypt; the block is checked again once a lookup holds
+		// its place in its client's queue, so at most KDF_CONCURRENCY - 1 extra guesses slip by.
+		const attacker = client();
+		const replies = await Promise.all(
+			Array.from({ length: 30 }, () =>
+				request(`${server.url}/status/abacus-abdomen-abide-able`, { from: attacker })
+			)
+		);
+		const statuses = replies.map((reply) => reply.status);
+		expect(statuses.filter((status) => status !== 404 && status !== 429)).toEqual([]);
+		const guesses = statuses.filter((status) => status === 404).length;
+		expect(guesses).toBeGreaterThanOrEqual(10);
+		expect(guesses).toBeLessThanOrEqual(10 + KDF_CONCURRENCY - 1);
 	});
 
 	test('the 11th unknown passphrase from one address is 429 on download, preview and status alike', async () => {

@@ -16,7 +16,13 @@ import {
 import { DecryptStream, encryptedSize, IntegrityError } from './crypto/file-format';
 import { wordlist, type PassphraseCheck } from './diceware';
 import { openStored, shredStored } from './files';
-import { limitMalformed, recordLookupFailure } from './limits';
+import { throughClientGate } from './client-gate';
+import {
+	checkLookupBlock,
+	limitMalformed,
+	lookupBlockedDetail,
+	recordLookupFailure
+} from './limits';
 import { log } from './log';
 import { PROCESS_OWNER } from './process-owner';
 import { store, StoreUnavailableError, type GoneState } from './store';
@@ -253,6 +259,26 @@ async function guarded<T>(work: () => Promise<Outcome<T>>): Promise<Outcome<T>> 
 	}
 }
 
+/**
+ * A lookup by a client: through its gate (client-gate.ts), with the brute-force block checked
+ * again once it holds its place, since failures counted while it waited may have earned one.
+ * The gate is held until the outcome is known (and a failure counted), not while a download
+ * streams.
+ */
+function lookup<T>(address: string, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+	return guarded(() =>
+		throughClientGate(address, async () => {
+			const block = await checkLookupBlock(address);
+			if (!block.allowed) {
+				return fail(429, 'TOO_MANY_FAILED_LOOKUPS', lookupBlockedDetail(block.retryAfterSeconds), {
+					headers: block.headers
+				});
+			}
+			return work();
+		})
+	);
+}
+
 export type DropStatus = {
 	passphrase: string;
 	status: 'active' | 'expired' | 'burned';
@@ -263,7 +289,7 @@ export type DropStatus = {
 
 /** What is waiting under a passphrase, without consuming anything. */
 export function status(input: string, address: string): Promise<Outcome<DropStatus>> {
-	return guarded(async () => {
+	return lookup(address, async () => {
 		const resolved = await resolve(input, address);
 		if (!resolved.ok) return resolved;
 		const { passphrase, keys } = resolved;
@@ -299,7 +325,7 @@ export type DropPreview = {
 
 /** The one-time preview: only the first caller sees the metadata. */
 export function preview(input: string, address: string): Promise<Outcome<DropPreview>> {
-	return guarded(async () => {
+	return lookup(address, async () => {
 		const resolved = await resolve(input, address);
 		if (!resolved.ok) return resolved;
 		const { passphrase, keys } = resolved;
@@ -335,7 +361,7 @@ export type DropDownload = {
  * already gone; the file is shredded once no download is still reading it.
  */
 export function download(input: string, address: string): Promise<Outcome<DropDownload>> {
-	return guarded(async () => {
+	return lookup(address, async () => {
 		const resolved = await resolve(input, address);
 		if (!resolved.ok) return resolved;
 		const { keys } = resolved;

@@ -173,6 +173,11 @@ export async function checkLookupBlock(address: string): Promise<LimitDecision> 
 	return { allowed: true, headers: {} };
 }
 
+/** What a client blocked by the brute-force limit is told. */
+export function lookupBlockedDetail(retryAfterSeconds: number): string {
+	return `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`;
+}
+
 /** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
 export async function recordLookupFailure(address: string): Promise<void> {
 	const { points, durationSeconds } = failureLimit();

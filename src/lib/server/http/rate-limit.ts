@@ -4,6 +4,7 @@ import {
 	clientAddress,
 	limitHealthCheck,
 	limitUpload,
+	lookupBlockedDetail,
 	type LimitDecision
 } from '../limits';
 import { StoreUnavailableError } from '../store';
@@ -59,8 +60,7 @@ function checkFor(routeId: string | null, method: string): Check | undefined {
 		return {
 			decide: checkLookupBlock,
 			code: 'TOO_MANY_FAILED_LOOKUPS',
-			refusal: (s) =>
-				`Too many unknown passphrases from this address. It is blocked for ${Math.ceil(s / 60)} more minute(s).`
+			refusal: lookupBlockedDetail
 		};
 	}
 	return undefined;
