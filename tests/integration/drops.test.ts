@@ -632,6 +632,30 @@ describe('configuration-specific behaviour', () => {
 		servers = [];
 	});
 
+	test("one client's burst of lookups does not queue another client behind all of it", async () => {
+		const server = await startServer({ DOWNLOAD_FAIL_LIMIT: '1000' });
+		servers.push(server);
+		let burstAnswered = 0;
+		const burst = Array.from({ length: 40 }, () =>
+			request(`${server.url}/status/abacus-abdomen-abide-able`, { from: '127.0.0.41' }).then(
+				(reply) => {
+					burstAnswered++;
+					return reply;
+				}
+			)
+		);
+		// Let the burst reach the server first: 40 scrypts, over half a second of work.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		const mine = await request(`${server.url}/status/abacus-abdomen-abide-ablaze`, {
+			from: '127.0.0.42'
+		});
+		const answeredBeforeMine = burstAnswered;
+		expect(mine.status).toBe(404);
+		expect((await Promise.all(burst)).every((reply) => reply.status === 404)).toBe(true);
+		// Behind at most KDF_CONCURRENCY of the burst's derivations, not behind all of them.
+		expect(answeredBeforeMine).toBeLessThan(20);
+	});
+
 	test('ALLOWED_MIME_TYPES refuses other types with 415 and keeps nothing', async () => {
 		const server = await startServer({ ALLOWED_MIME_TYPES: 'image/png,image/jpeg' });
 		servers.push(server);
