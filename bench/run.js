@@ -5,6 +5,7 @@
 //   npm run bench -- --smoke      a few seconds: tiny cells, fails only if something errors
 //   npm run bench -- --no-large   skip the 1 GiB upload and download
 //   npm run bench -- --runs 5     repeats per cell (default 3; the median is reported)
+//   npm run bench -- --sizes 10MiB  only the cells of these sizes (comma-separated)
 //
 // It starts its own redis-server and its own server from build/ (run `npm run build`
 // first), drives them from a second process (bench/load.js) on 127.0.0.1, samples the
@@ -28,11 +29,30 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
-const SIZES = SMOKE ? [KiB, 256 * KiB] : [KiB, MiB, 10 * MiB];
+/** `--sizes 1KiB,10MiB` runs only those cells (to look into one of them). */
+const parseSize = (text) => {
+	const match = /^(\d+)(KiB|MiB)$/.exec(text);
+	if (!match) throw new Error(`bench: unknown size ${text} (use e.g. 1KiB or 10MiB)`);
+	return Number(match[1]) * (match[2] === 'KiB' ? KiB : MiB);
+};
+const SIZES = SMOKE
+	? [KiB, 256 * KiB]
+	: args.includes('--sizes')
+		? args[args.indexOf('--sizes') + 1].split(',').map(parseSize)
+		: [KiB, MiB, 10 * MiB];
 const CONCURRENCY = SMOKE ? [1, 4] : [1, 10, 50];
-/** Requests per run: enough for every client to have work, bounded to ~200 MiB per run. */
+/**
+ * Requests per run: at most 200, and at most ~400 MiB, but at least four per client, so that a
+ * p95 is not simply the slowest request of the first wave (10 MiB at c=10: 40 requests).
+ */
 const requestsFor = (size, concurrency) =>
-	SMOKE ? concurrency * 3 : Math.max(concurrency, Math.min(200, Math.floor((200 * MiB) / size)));
+	SMOKE
+		? concurrency * 3
+		: Math.max(
+				concurrency,
+				4 * Math.min(concurrency, 10),
+				Math.min(200, Math.floor((400 * MiB) / size))
+			);
 
 const SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
 
@@ -335,7 +355,9 @@ async function main() {
 					cells.push(cell);
 					printCell(cell);
 				}
-				// Keep the disk from filling with bench drops: wipe the stored ones between sizes.
+				// Keep the disk from filling with bench drops: each cell's are wiped once it is done.
+				rmSync(path.join(work, 'main', 'uploads'), { recursive: true, force: true });
+				mkdirSync(path.join(work, 'main', 'uploads'), { recursive: true });
 			}
 		}
 
