@@ -656,6 +656,25 @@ describe('configuration-specific behaviour', () => {
 		expect(answeredBeforeMine).toBeLessThan(20);
 	});
 
+	test('guesses spread over the addresses of one IPv6 /64 are blocked together', async () => {
+		const server = await startServer({
+			ADDRESS_HEADER: 'x-forwarded-for',
+			XFF_DEPTH: '1',
+			DOWNLOAD_FAIL_LIMIT: '3'
+		});
+		servers.push(server);
+		const guessFrom = (address: string) =>
+			request(`${server.url}/status/abacus-abdomen-abide-able`, {
+				headers: { 'x-forwarded-for': address }
+			});
+		for (let i = 1; i <= 3; i++) expect((await guessFrom(`2001:db8:7:7::${i}`)).status).toBe(404);
+		const fourth = await guessFrom('2001:db8:7:7:ffff::99');
+		expect(fourth.status).toBe(429);
+		expect(json(fourth)).toMatchObject({ error_code: 'TOO_MANY_FAILED_LOOKUPS' });
+		// The neighbouring /64 is someone else.
+		expect((await guessFrom('2001:db8:7:8::1')).status).toBe(404);
+	});
+
 	test('ALLOWED_MIME_TYPES refuses other types with 415 and keeps nothing', async () => {
 		const server = await startServer({ ALLOWED_MIME_TYPES: 'image/png,image/jpeg' });
 		servers.push(server);

@@ -7,6 +7,7 @@
  * must still be told that the service is degraded.
  */
 import { createHmac } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestEvent } from '@sveltejs/kit';
 import { getConfig, type RateLimit } from './config';
@@ -94,10 +95,27 @@ export function clientKey(address: string): string {
 	return createHmac('sha256', secret).update(address).digest('base64url').slice(0, 22);
 }
 
-/** The client's address as adapter-node sees it (ADDRESS_HEADER/XFF_DEPTH when configured). */
+/**
+ * The network a client is counted as: an IPv4 address as it is, an IPv6 address by its /64.
+ * One IPv6 subscriber usually holds a whole /64 (2^64 addresses), so counting single IPv6
+ * addresses would let one client spread its guesses over as many addresses as it likes.
+ * IPv4-mapped IPv6 addresses (::ffff:192.0.2.1) count as the IPv4 address they carry.
+ */
+export function clientNetwork(address: string): string {
+	if (!ipaddr.IPv6.isValid(address)) return address;
+	const parsed = ipaddr.IPv6.parse(address);
+	if (parsed.isIPv4MappedAddress()) return parsed.toIPv4Address().toString();
+	const prefix = parsed.parts.slice(0, 4).map((part) => part.toString(16));
+	return `${prefix.join(':')}::/64`;
+}
+
+/**
+ * Who a request counts as, for every limit and for the lookup gate: the network (see
+ * `clientNetwork`) of the address adapter-node sees (ADDRESS_HEADER/XFF_DEPTH when configured).
+ */
 export function clientAddress(event: RequestEvent): string {
 	try {
-		return event.getClientAddress();
+		return clientNetwork(event.getClientAddress());
 	} catch {
 		// Only in unusual hosts without an address; they share one bucket.
 		return 'unknown';
