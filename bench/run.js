@@ -389,8 +389,9 @@ async function main() {
 		mkdirSync(outDir, { recursive: true });
 		const outFile = path.join(outDir, `${report.when.replace(/[:.]/g, '-')}.json`);
 		writeFileSync(outFile, JSON.stringify(report, null, 2));
+		writeFileSync(outFile.replace(/\.json$/, '.md'), markdownTable(report));
 		console.log(
-			`\nidle RSS ${round(idleRss)} MiB; written ${path.relative(ROOT, outFile)} in ${report.duration_s} s`
+			`\nidle RSS ${round(idleRss)} MiB; written ${path.relative(ROOT, outFile)} (and .md) in ${report.duration_s} s`
 		);
 		for (const target of report.targets)
 			console.log(`${target.ok ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}`);
@@ -407,6 +408,47 @@ async function main() {
 		redis.kill('SIGTERM');
 		rmSync(work, { recursive: true, force: true });
 	}
+}
+
+/** The cells as the README's table (bench/results/<time>.md). */
+function markdownTable(report) {
+	const header = [
+		'op',
+		'size',
+		'clients',
+		'p50 ms',
+		'p95 ms',
+		'p99 ms',
+		'req/s',
+		'MB/s',
+		'floor MB/s',
+		'of floor',
+		'CPU ms/req',
+		'floor CPU ms/req',
+		'peak RSS MiB'
+	];
+	const rows = report.cells.map((cell) => [
+		cell.op,
+		cell.size,
+		cell.concurrency,
+		Math.round(cell.p50),
+		Math.round(cell.p95),
+		Math.round(cell.p99),
+		round(cell.rps),
+		round(cell.mbps),
+		Math.round(cell.floor.mbps),
+		`${Math.round((100 * cell.mbps) / cell.floor.mbps)} %`,
+		Math.round(cell.cpuMs),
+		round(cell.floor.cpuMs),
+		Math.round(cell.peakRss)
+	]);
+	const line = (values) => `| ${values.join(' | ')} |`;
+	const targets = (report.targets ?? []).map(
+		(target) => `- ${target.ok ? 'PASS' : 'FAIL'} ${target.name}: ${target.detail}`
+	);
+	return [line(header), line(header.map(() => '---')), ...rows.map(line), '', ...targets, ''].join(
+		'\n'
+	);
 }
 
 function printCell(cell) {
