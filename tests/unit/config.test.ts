@@ -27,7 +27,9 @@ describe('parseConfig', () => {
 			port: 3000,
 			host: '0.0.0.0',
 			xffDepth: 1,
-			shutdownTimeoutSeconds: 30
+			shutdownTimeoutSeconds: 30,
+			reservationTtlSeconds: 600,
+			readerTtlSeconds: 3600
 		});
 		expect(config.bodySizeLimit).toBe(10_485_760 + 64 * 1024);
 		expect(Object.isFrozen(config)).toBe(true);
@@ -57,6 +59,13 @@ describe('parseConfig', () => {
 		const config = parseConfig({ [name]: value });
 		const field = name === 'UPLOAD_RATE_LIMIT' ? config.uploadRateLimit : config.healthRateLimit;
 		expect(field).toMatchObject(expected);
+	});
+
+	test('RESERVATION_TTL_SECONDS and READER_TTL_SECONDS can be shortened down to 3 s', () => {
+		expect(parseConfig({ RESERVATION_TTL_SECONDS: '3', READER_TTL_SECONDS: '45' })).toMatchObject({
+			reservationTtlSeconds: 3,
+			readerTtlSeconds: 45
+		});
 	});
 
 	test('an empty value means the default, as in the seed .env files', () => {
@@ -110,7 +119,14 @@ describe('parseConfig', () => {
 			'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 65536'
 		],
 		['BODY_SIZE_LIMIT', 'lots', 'BODY_SIZE_LIMIT: "lots"'],
-		['ADDRESS_HEADER', 'x forwarded', 'ADDRESS_HEADER']
+		['ADDRESS_HEADER', 'x forwarded', 'ADDRESS_HEADER'],
+		[
+			'RESERVATION_TTL_SECONDS',
+			'2',
+			'RESERVATION_TTL_SECONDS: "2" (should be a whole number from 3 to 86400)'
+		],
+		['READER_TTL_SECONDS', '1h', 'READER_TTL_SECONDS: "1h" (should be a whole number from 3 to'],
+		['READER_TTL_SECONDS', '0', 'READER_TTL_SECONDS: "0"']
 	] as const)('%s=%s is refused with one clear line', (name, value, message) => {
 		let caught: unknown;
 		try {

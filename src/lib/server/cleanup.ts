@@ -65,7 +65,8 @@ export async function sweepOrphans(): Promise<SweepReport> {
 
 /**
  * Free the reservations held by processes that have certainly died (a crash mid-upload with
- * Redis: the reservation outlives its process by up to 10 minutes). Resolves how many.
+ * Redis: the reservation outlives its process by up to RESERVATION_TTL_SECONDS, 10 minutes
+ * by default; a live upload refreshes it, see drops.ts). Resolves how many.
  */
 async function releaseDeadReservations(entries: FileEntry[]): Promise<number> {
 	let released = 0;

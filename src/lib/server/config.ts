@@ -46,6 +46,8 @@ export type Config = Readonly<{
 	headersTimeoutSeconds: number;
 	requestTimeoutSeconds: number;
 	clientIdleTimeoutSeconds: number;
+	reservationTtlSeconds: number;
+	readerTtlSeconds: number;
 }>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -241,7 +243,12 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
 		shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT', 30, 0, 3600),
 		headersTimeoutSeconds: integer(env, 'HEADERS_TIMEOUT', 15, 1, 600),
 		requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT', 300, 1, 86_400),
-		clientIdleTimeoutSeconds: integer(env, 'CLIENT_IDLE_TIMEOUT', 30, 1, 3600)
+		clientIdleTimeoutSeconds: integer(env, 'CLIENT_IDLE_TIMEOUT', 30, 1, 3600),
+		// How long an upload's reservation and a download's reader mark outlive their process
+		// if it dies; a live transfer refreshes them every third of it (drops.ts). At least 3 s,
+		// so that the refresh (every second then) stays well ahead of the expiry.
+		reservationTtlSeconds: integer(env, 'RESERVATION_TTL_SECONDS', 600, 3, 86_400),
+		readerTtlSeconds: integer(env, 'READER_TTL_SECONDS', 3600, 3, 86_400)
 	});
 }
 

@@ -30,10 +30,17 @@ import { checkBeforeReading, receiveUpload, UploadError, type UploadRequest } fr
 
 /** Tombstones outlive the drop's expiry by this much, so `status` can still say what happened. */
 export const TOMBSTONE_GRACE_MS = 60 * 60_000;
-/** An upload holds its lookup id this long at most (the server's request timeout is 5 min). */
-const RESERVATION_TTL_MS = 10 * 60_000;
-/** A download counts as reading its file for at most this long, should its process die. */
-const READER_TTL_MS = 60 * 60_000;
+/**
+ * An upload's reservation of its lookup id (RESERVATION_TTL_SECONDS, 10 min by default) and a
+ * download's reader mark on its file (READER_TTL_SECONDS, 1 h) are store entries with a TTL, so
+ * that they lapse when their process dies. A live transfer refreshes its entry every third of
+ * the TTL (`keepAlive`): a big file on a slow link may take longer than one TTL, and without
+ * the refresh its temp part could be removed as a crash's leftover (reservation) or its file
+ * shredded by the expiry sweep while it is still being read (reader).
+ */
+const reservationTtlMs = () => getConfig().reservationTtlSeconds * 1000;
+const readerTtlMs = () => getConfig().readerTtlSeconds * 1000;
+const REFRESHES_PER_TTL = 3;
 /** How many fresh passphrases to try when one collides with a live drop (never expected). */
 const PASSPHRASE_ATTEMPTS = 5;
 
@@ -108,6 +115,14 @@ async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>
 	const id = keys.lookupId;
 	const salt = randomBytes(16);
 	let committed = false;
+	// Keep the reservation while the body streams in, however long that takes; stopped in the
+	// `finally` below on every way out (created, refused, failed, thrown).
+	const ttlMs = reservationTtlMs();
+	const stopRefreshing = keepAlive(
+		'reservation',
+		() => store().refreshReservation(id, ttlMs, PROCESS_OWNER),
+		ttlMs / REFRESHES_PER_TTL
+	);
 	try {
 		const received = await receiveUpload({
 			...input,
@@ -154,6 +169,8 @@ async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>
 		}
 		if (error instanceof StoreUnavailableError) return STORE_DOWN();
 		throw error;
+	} finally {
+		stopRefreshing();
 	}
 }
 
@@ -164,7 +181,7 @@ async function reservePassphrase(): Promise<{ passphrase: string; keys: DropKeys
 	for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 		const passphrase = words.generate(passphraseWords);
 		const keys = await deriveKeys(passphrase, serverSecret);
-		if (await store().reserveId(keys.lookupId, RESERVATION_TTL_MS, PROCESS_OWNER)) {
+		if (await store().reserveId(keys.lookupId, reservationTtlMs(), PROCESS_OWNER)) {
 			return { passphrase, keys };
 		}
 		log().warn({ event: 'passphrase_collision', attempt });
@@ -366,13 +383,24 @@ export function download(input: string, address: string): Promise<Outcome<DropDo
 		if (!resolved.ok) return resolved;
 		const { keys } = resolved;
 		const id = keys.lookupId;
-		const claim = await store().claimUse(id, READER_TTL_MS);
+		const ttlMs = readerTtlMs();
+		const claim = await store().claimUse(id, ttlMs);
 		if (claim.state !== 'claimed') return gone(claim.state, address);
 
-		// From here until its reader is released, this download holds up a shutdown (settle()).
+		// From here until its reader is released, this download holds up a shutdown (settle())
+		// and keeps its reader mark alive. Every way out below ends in finish(), which stops the
+		// refresh before it releases the reader.
+		const stopRefreshing = keepAlive(
+			'reader',
+			() => store().refreshReader(id, ttlMs),
+			ttlMs / REFRESHES_PER_TTL
+		);
 		let released!: () => void;
 		void track(new Promise<void>((resolve) => (released = resolve)));
-		const finish = once(() => finishReading(id).finally(released));
+		const finish = once(() => {
+			stopRefreshing();
+			return finishReading(id).finally(released);
+		});
 		let metadata: DropMetadata;
 		try {
 			metadata = openMetadata<DropMetadata>(keys.metaKey, id, claim.record.meta);
@@ -434,6 +462,55 @@ export async function settle(timeoutMs: number): Promise<void> {
 		await Promise.race([Promise.allSettled([...inFlight]), timeout]);
 		clearTimeout(timer);
 	}
+}
+
+/**
+ * Call `refresh` every `everyMs` until the returned stop function is called (idempotent). A
+ * refresh that fails (the store is down) is logged and tried again at the next tick, since
+ * the entry outlives two missed refreshes; one that resolves false (the entry is gone: it
+ * lapsed, or was taken over or released) is logged once and ends the refreshing, as nothing is
+ * left to keep. Never throws and never leaves a rejection unhandled; the timer is unref()ed so
+ * it cannot keep the process alive, and a result that arrives after stop() is ignored (a
+ * reservation that createDrop has just taken over is not "lost").
+ */
+function keepAlive(
+	what: 'reservation' | 'reader',
+	refresh: () => Promise<boolean>,
+	everyMs: number
+) {
+	let stopped = false;
+	let pending = false;
+	const stop = () => {
+		stopped = true;
+		clearInterval(timer);
+	};
+	const tick = () => {
+		// A refresh still waiting on a slow store is enough; do not pile more on it.
+		if (stopped || pending) return;
+		pending = true;
+		// Through a promise, so that even a synchronous throw (store() after the store was
+		// closed at shutdown) is caught below rather than thrown out of the timer.
+		Promise.resolve()
+			.then(refresh)
+			.then((held) => {
+				if (held || stopped) return;
+				log().warn({ event: `${what}_refresh_lost` });
+				stop();
+			})
+			.catch((error: unknown) => {
+				if (stopped) return;
+				log().warn({
+					event: `${what}_refresh_failed`,
+					error: error instanceof Error ? error.message : String(error)
+				});
+			})
+			.finally(() => {
+				pending = false;
+			});
+	};
+	const timer = setInterval(tick, everyMs);
+	timer.unref();
+	return stop;
 }
 
 function once(task: () => Promise<void>): () => void {

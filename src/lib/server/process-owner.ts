@@ -2,11 +2,11 @@
  * Who holds an upload's reservation, so that a process starting later can tell a crashed
  * upload from another instance's upload in progress.
  *
- * Why: an upload reserves its lookup id in the store (10 minutes) before it writes
- * TEMP_PATH/<id>.part, and the start-up cleanup keeps parts whose id is reserved, because
- * another instance sharing the folder may be writing them. After a crash (SIGKILL, OOM) with
- * Redis, the dead process's reservations outlive it, so its half-written parts survived the
- * restart for up to ORPHAN_AGE_MINUTES. Naming the holder lets the start-up cleanup remove
+ * Why: an upload reserves its lookup id in the store (RESERVATION_TTL_SECONDS, refreshed while
+ * it streams) before it writes TEMP_PATH/<id>.part, and the start-up cleanup keeps parts
+ * whose id is reserved, because another instance sharing the folder may be writing them.
+ * After a crash (SIGKILL, OOM) with Redis, the dead process's reservations outlive it, so its
+ * half-written parts survived the restart for up to ORPHAN_AGE_MINUTES. Naming the holder lets the start-up cleanup remove
  * them at once when the holder is certainly dead, and keep them whenever it cannot tell.
  */
 import { randomUUID } from 'node:crypto';

@@ -41,6 +41,13 @@ class ExpiringMap<T> {
 		if (entry) entry.value = value;
 	}
 
+	/** Move a live entry's expiry; resolves false (and does nothing) when there is none. */
+	extend(key: string, expiresAt: number): boolean {
+		if (this.get(key) === undefined) return false;
+		this.#entries.get(key)!.expiresAt = expiresAt;
+		return true;
+	}
+
 	delete(key: string): void {
 		this.#entries.delete(key);
 	}
@@ -110,6 +117,11 @@ export class MemoryStore implements MetadataStore {
 		return true;
 	}
 
+	async refreshReservation(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
+		if (this.#values.get(`reserve:${id}`) !== owner) return false;
+		return this.#values.extend(`reserve:${id}`, Date.now() + ttlMs);
+	}
+
 	async reservationOwner(id: string): Promise<string | undefined> {
 		return this.#values.get(`reserve:${id}`);
 	}
@@ -173,6 +185,10 @@ export class MemoryStore implements MetadataStore {
 		if (record.previewed) return { state: 'already_previewed' };
 		this.#drops.update(id, { ...record, previewed: true });
 		return { state: 'claimed', record: MemoryStore.#public({ ...record, previewed: true }) };
+	}
+
+	async refreshReader(id: string, ttlMs: number): Promise<boolean> {
+		return this.#readers.extend(`readers:${id}`, Date.now() + ttlMs);
 	}
 
 	async releaseReader(id: string): Promise<number> {

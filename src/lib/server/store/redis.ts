@@ -48,6 +48,12 @@ const SCRIPTS = {
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[1])
 return 1`
 	},
+	// Extend only our own reservation; PEXPIRE never recreates one that lapsed or was released.
+	rzRefreshReservation: {
+		numberOfKeys: 1,
+		lua: `if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[1])`
+	},
 	rzCreate: {
 		numberOfKeys: 3,
 		lua: `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -225,6 +231,12 @@ export class RedisStore implements MetadataStore {
 		);
 	}
 
+	async refreshReservation(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
+		return (
+			(await this.#script<number>('rzRefreshReservation', `reserve:${id}`, ttlMs, owner)) === 1
+		);
+	}
+
 	async reservationOwner(id: string): Promise<string | undefined> {
 		return (await this.#run(() => this.client.get(`reserve:${id}`))) ?? undefined;
 	}
@@ -270,6 +282,11 @@ export class RedisStore implements MetadataStore {
 		if (reply[0] === 'claimed') return { state: 'claimed', record: recordFrom(reply) };
 		if (reply[0] === 'already_previewed') return { state: 'already_previewed' };
 		return goneFrom(reply);
+	}
+
+	async refreshReader(id: string, ttlMs: number): Promise<boolean> {
+		// One command, so atomic: PEXPIRE answers 0 and creates nothing when the mark is gone.
+		return (await this.#run(() => this.client.pexpire(`readers:${id}`, ttlMs))) === 1;
 	}
 
 	async releaseReader(id: string): Promise<number> {

@@ -73,6 +73,13 @@ export interface MetadataStore {
 	 * holder (process-owner.ts), so a later start can tell a crashed upload from a live one.
 	 */
 	reserveId(id: string, ttlMs: number, owner?: string): Promise<boolean>;
+	/**
+	 * Extend the reservation of `id` to `ttlMs` from now, only if `owner` still holds it: an
+	 * upload that streams for longer than one TTL keeps its id (and its temp part) this way.
+	 * Resolves whether it did; false when the reservation is gone or someone else's. Never
+	 * brings back a reservation that lapsed or was released.
+	 */
+	refreshReservation(id: string, ttlMs: number, owner?: string): Promise<boolean>;
 	/** Who holds the reservation of `id` (the `owner` given to reserveId), if anyone does. */
 	reservationOwner(id: string): Promise<string | undefined>;
 	/** Give up a reservation (a failed upload). */
@@ -91,6 +98,12 @@ export interface MetadataStore {
 	claimUse(id: string, readerTtlMs: number): Promise<UseClaim>;
 	/** Atomically mark the one-time preview as seen; only the first caller gets `claimed`. */
 	claimPreview(id: string): Promise<PreviewClaim>;
+	/**
+	 * A download is still reading the file of `id`: extend the reader mark to `ttlMs` from now.
+	 * Readers of one drop share one counter with one TTL, so this keeps every reader of `id`.
+	 * Resolves whether there was a mark to extend; never creates one.
+	 */
+	refreshReader(id: string, ttlMs: number): Promise<boolean>;
 	/** A download that claimed a use has finished reading; resolves how many readers remain. */
 	releaseReader(id: string): Promise<number>;
 	/** Whether anything still needs the file of `id`: a record, an upload or a reader. */

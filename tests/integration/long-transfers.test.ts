@@ -1,0 +1,274 @@
+/**
+ * Transfers that take longer than the store entries guarding them: an upload's reservation
+ * (RESERVATION_TTL_SECONDS) and a download's reader mark (READER_TTL_SECONDS). Both are
+ * shortened to 3 s here, and a live transfer must keep its entry by refreshing it; without
+ * that, the entry lapses mid-transfer and its file is treated as unneeded:
+ * - a download that stalls past the reader TTL while a second download of the same drop (its
+ *   last use) finishes: the second one's release found no other reader and shredded the file
+ *   under the first, which then broke off;
+ * - an upload that streams past the reservation TTL while another instance sharing the folders
+ *   starts: its start-up clean-up removed the part as a crash's leftover, and the upload failed.
+ * (The every-minute expiry sweep shredding a stalled download's file is the same lapse, shown
+ * in tests/resilience/long-transfers.test.ts, since it needs the top of a minute.) A Redis
+ * outage during a transfer makes the refresh fail: logged, never thrown.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { json, request, upload } from '../helpers/http';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startServer, type TestServer } from '../helpers/server';
+import { filesIn, randomData, sleep, slowUpload, waitFor } from '../resilience/support';
+
+const TTL_S = 3;
+/**
+ * Larger than what loopback's socket buffers hold (several MiB each way), so a client that
+ * stops reading really leaves the server with most of the file still to read from disk.
+ */
+const BIG = 32 * 1024 * 1024;
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+type PausedDownload = {
+	status: number;
+	headers: http.IncomingHttpHeaders;
+	/** Read the rest; resolves the whole body, with `error` set when it broke off. */
+	resume(): Promise<{ body: Buffer; error?: Error }>;
+};
+
+/** Connections a failed test would leave open, holding up its server's shutdown. */
+const hangUps: (() => void)[] = [];
+afterEach(() => {
+	for (const hangUp of hangUps.splice(0)) hangUp();
+});
+
+/**
+ * Start a download and stop reading at its first bytes; the connection stays open, and TCP
+ * back-pressure stalls the server until resume().
+ */
+function pausedDownload(url: string, from: string): Promise<PausedDownload> {
+	return new Promise((resolve, reject) => {
+		const req = http.get(url, { agent: false, localAddress: from }, (res) => {
+			hangUps.push(() => req.destroy());
+			const parts: Buffer[] = [];
+			let settle: ((result: { body: Buffer; error?: Error }) => void) | undefined;
+			let result: { body: Buffer; error?: Error } | undefined;
+			const done = (error?: Error) => {
+				if (result) return;
+				result = { body: Buffer.concat(parts), error };
+				settle?.(result);
+			};
+			res.on('data', (part: Buffer) => parts.push(part));
+			res.on('end', () => done(res.complete ? undefined : new Error('incomplete')));
+			res.on('aborted', () => done(new Error('aborted')));
+			res.on('error', (error) => done(error));
+			res.on('close', () => done(res.complete ? undefined : new Error('closed early')));
+			res.once('data', () => {
+				res.pause();
+				resolve({
+					status: res.statusCode ?? 0,
+					headers: res.headers,
+					resume: () =>
+						new Promise((resolveBody) => {
+							settle = resolveBody;
+							if (result) resolveBody(result);
+							else res.resume();
+						})
+				});
+			});
+		});
+		req.on('error', reject);
+	});
+}
+
+const refreshTrouble = (server: TestServer) =>
+	server.lines.filter((line) => /_refresh_(lost|failed)$/.test(line.event ?? ''));
+
+describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
+	let redis: TestRedis | undefined;
+	let server: TestServer;
+	let nextClient = storeKind === 'redis' ? 120 : 20;
+	const client = () => `127.0.3.${nextClient++}`;
+	const uploads = () => path.join(server.dir, 'uploads');
+
+	beforeAll(async () => {
+		if (storeKind === 'redis') redis = await startRedis();
+		server = await startServer({
+			...(redis ? { REDIS_URL: redis.url } : {}),
+			READER_TTL_SECONDS: String(TTL_S),
+			RESERVATION_TTL_SECONDS: String(TTL_S),
+			UPLOAD_RATE_LIMIT: '1000/hour',
+			MAX_FILE_SIZE: String(BIG)
+		});
+	});
+
+	afterAll(async () => {
+		await server?.stop();
+		await redis?.stop();
+	});
+
+	test(
+		'a download that stalls past READER_TTL_SECONDS keeps its file while another one finishes, and arrives intact',
+		{ timeout: 60_000 },
+		async () => {
+			const data = randomData(BIG);
+			const created = await upload(server.url, { data }, { uses: '2' }, { from: client() });
+			expect(created.status).toBe(201);
+			const { key, sha256: expected } = json<{ key: string; sha256: string }>(created);
+			expect(expected).toBe(sha256(data));
+			const [stored] = filesIn(uploads());
+			expect(stored).toMatch(/^[0-9a-f]{32}\.rzf$/);
+			const id = stored!.slice(0, -'.rzf'.length);
+
+			const first = await pausedDownload(`${server.url}/download/${key}`, client());
+			expect(first.status).toBe(200);
+			// Stalled for longer than the reader TTL: only the refresh keeps its mark.
+			await sleep(TTL_S * 1000 + 2000);
+			// Soft, so that without the refresh the test goes on to show the broken download.
+			if (redis) expect.soft(await redis.client().pttl(`rz:readers:${id}`)).toBeGreaterThan(0);
+
+			// The last use, read at once: when it finishes, the first download still reads the file.
+			const second = await request(`${server.url}/download/${key}`, { from: client() });
+			expect(second.status).toBe(200);
+			expect(sha256(second.body)).toBe(expected);
+			// Its reader is released (and the file shredded, were it the last) just after the end.
+			await sleep(1000);
+			expect
+				.soft(filesIn(uploads()), 'the file is kept for the stalled download')
+				.toEqual([stored]);
+
+			const rest = await first.resume();
+			expect(rest.error).toBeUndefined();
+			expect(rest.body.length).toBe(BIG);
+			expect(sha256(rest.body)).toBe(expected);
+			// The last reader gone, the burned drop's file is shredded, and its mark is gone too.
+			await waitFor(() => filesIn(uploads()).length === 0, 5000, 'the burned file shredded');
+			if (redis) expect(await redis.client().exists(`rz:readers:${id}`)).toBe(0);
+			expect(refreshTrouble(server)).toEqual([]);
+		}
+	);
+});
+
+describe('an upload on the redis store', () => {
+	let redis: TestRedis;
+	let server: TestServer;
+	const others: TestServer[] = [];
+
+	beforeAll(async () => {
+		redis = await startRedis();
+		server = await startServer({
+			REDIS_URL: redis.url,
+			RESERVATION_TTL_SECONDS: String(TTL_S),
+			UPLOAD_RATE_LIMIT: '1000/hour'
+		});
+	});
+
+	afterEach(async () => {
+		await Promise.all(others.splice(0).map((other) => other.stop()));
+	});
+
+	afterAll(async () => {
+		await server?.stop();
+		await redis?.stop();
+	});
+
+	test(
+		'that streams past RESERVATION_TTL_SECONDS keeps its reservation and part, and completes',
+		{ timeout: 60_000 },
+		async () => {
+			const temp = path.join(server.dir, 'temp');
+			const data = randomData(4 * 1024 * 1024);
+			const slow = slowUpload(server.url, data, { fields: { uses: '1' }, from: '127.0.4.1' });
+			hangUps.push(() => slow.abort());
+			await slow.started;
+			const [part] = await waitFor(
+				() => {
+					const parts = filesIn(temp);
+					return parts.length === 1 && parts;
+				},
+				5000,
+				'the part being written'
+			);
+			expect(part).toMatch(/^[0-9a-f]{32}\.part$/);
+			const id = part!.slice(0, -'.part'.length);
+
+			// Longer than the reservation TTL, mid-body: only the refresh keeps it.
+			await sleep(TTL_S * 1000 + 2000);
+			const owner = await redis.client().get(`rz:reserve:${id}`);
+			// Soft, so that without the refresh the test goes on to show the upload failing.
+			expect.soft(owner, 'the reservation is still held').toEqual(expect.any(String));
+			expect.soft(await redis.client().pttl(`rz:reserve:${id}`)).toBeGreaterThan(0);
+
+			// Another instance sharing the folders starts now: its start-up clean-up removes the
+			// temp parts that no upload holds, and must leave this one alone.
+			const other = await startServer({
+				REDIS_URL: redis.url,
+				STORAGE_PATH: path.join(server.dir, 'uploads'),
+				TEMP_PATH: temp
+			});
+			others.push(other);
+			expect.soft(other.lines.find((line) => line.event === 'startup_temp_cleanup')).toMatchObject({
+				checked: 1,
+				kept: 1,
+				shredded: 0
+			});
+			expect.soft(filesIn(temp)).toEqual([part]);
+
+			slow.finish();
+			const reply = await slow.reply;
+			expect(reply.status).toBe(201);
+			const { key, sha256: expected } = json<{ key: string; sha256: string }>(reply);
+			expect(expected).toBe(sha256(data));
+			// createDrop took the reservation over; no refresh (one a second) brings it back.
+			await sleep(1500);
+			expect(await redis.client().exists(`rz:reserve:${id}`)).toBe(0);
+
+			const downloaded = await request(`${server.url}/download/${key}`, { from: '127.0.4.2' });
+			expect(downloaded.status).toBe(200);
+			expect(sha256(downloaded.body)).toBe(expected);
+			expect(refreshTrouble(server)).toEqual([]);
+		}
+	);
+});
+
+describe('a Redis outage while a download stalls', () => {
+	let redis: TestRedis;
+	let server: TestServer;
+
+	beforeAll(async () => {
+		redis = await startRedis();
+		server = await startServer({
+			REDIS_URL: redis.url,
+			READER_TTL_SECONDS: String(TTL_S),
+			UPLOAD_RATE_LIMIT: '1000/hour',
+			MAX_FILE_SIZE: String(BIG)
+		});
+	});
+
+	afterAll(async () => {
+		await server?.stop();
+		await redis?.stop();
+	});
+
+	test('is logged by the refresh, crashes nothing, and the download still arrives intact', async () => {
+		const data = randomData(BIG);
+		const created = await upload(server.url, { data }, { uses: '1' }, { from: '127.0.5.1' });
+		expect(created.status).toBe(201);
+		const { key, sha256: expected } = json<{ key: string; sha256: string }>(created);
+		const stalled = await pausedDownload(`${server.url}/download/${key}`, '127.0.5.2');
+		expect(stalled.status).toBe(200);
+
+		await redis.stop();
+		await server.waitForLine((line) => line.event === 'reader_refresh_failed', 5000);
+		await sleep(1500);
+		expect(server.process.exitCode).toBeNull();
+		await redis.restart();
+
+		const rest = await stalled.resume();
+		expect(rest.error).toBeUndefined();
+		expect(sha256(rest.body)).toBe(expected);
+		expect(server.process.exitCode).toBeNull();
+		expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
+	});
+});
