@@ -30,8 +30,8 @@ export default defineConfig({
 			{
 				extends: true,
 				test: {
-					// Faults, load and bad input against real processes (npm run test:resilience).
-					// Not part of `npm test`: it runs on its own, after it, in .ci/run.
+					// Faults, load and bad input against real processes: the last part of `npm test`
+					// (alone: npm run test:resilience).
 					name: 'resilience',
 					include: ['tests/resilience/**/*.test.ts'],
 					environment: 'node',
