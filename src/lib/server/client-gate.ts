@@ -28,8 +28,3 @@ export async function throughClientGate<T>(address: string, work: () => Promise<
 		if (gate.activeCount === 0 && gate.pendingCount === 0) gates.delete(address);
 	}
 }
-
-/** How many clients have lookups in progress (for tests). */
-export function clientsInProgress(): number {
-	return gates.size;
-}
