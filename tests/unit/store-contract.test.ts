@@ -170,58 +170,58 @@ describe.each(implementations)('%s store: drops', (_, open) => {
 
 	test('a reservation is refreshed only by its owner, and never brought back once gone', async () => {
 		const id = newId();
-		expect(await store.reserveId(id, 500, 'owner-a')).toBe(true);
-		await sleep(300);
-		expect(await store.refreshReservation(id, 500, 'owner-b')).toBe(false);
-		expect(await store.refreshReservation(id, 500, 'owner-a')).toBe(true);
+		expect(await store.reserveId(id, 1000, 'owner-a')).toBe(true);
+		await sleep(600);
+		expect(await store.refreshReservation(id, 1000, 'owner-b')).toBe(false);
+		expect(await store.refreshReservation(id, 1000, 'owner-a')).toBe(true);
 		// Past the first TTL: only the refresh keeps it.
-		await sleep(300);
+		await sleep(600);
 		expect(await store.reservationOwner(id)).toBe('owner-a');
 		expect(await store.isFileNeeded(id)).toBe(true);
 		// Not refreshed again: it lapses, and a refresh does not recreate it.
-		await sleep(400);
+		await sleep(800);
 		expect(await store.reservationOwner(id)).toBeUndefined();
-		expect(await store.refreshReservation(id, 500, 'owner-a')).toBe(false);
+		expect(await store.refreshReservation(id, 1000, 'owner-a')).toBe(false);
 		expect(await store.reservationOwner(id)).toBeUndefined();
 
 		const released = newId();
-		await store.reserveId(released, 5000, 'owner-a');
+		await store.reserveId(released, 10000, 'owner-a');
 		await store.releaseReservation(released);
-		expect(await store.refreshReservation(released, 5000, 'owner-a')).toBe(false);
+		expect(await store.refreshReservation(released, 10000, 'owner-a')).toBe(false);
 		expect(await store.isFileNeeded(released)).toBe(false);
 
 		const created = newId();
-		await store.reserveId(created, 5000, 'owner-a');
+		await store.reserveId(created, 10000, 'owner-a');
 		await store.createDrop(created, drop());
-		expect(await store.refreshReservation(created, 5000, 'owner-a')).toBe(false);
+		expect(await store.refreshReservation(created, 10000, 'owner-a')).toBe(false);
 		expect(await store.reservationOwner(created)).toBeUndefined();
 	});
 
 	test('a reader mark is refreshed while it exists, for every reader of the drop', async () => {
 		const id = newId();
-		expect(await store.refreshReader(id, 500)).toBe(false);
+		expect(await store.refreshReader(id, 1000)).toBe(false);
 		await store.createDrop(id, drop({ uses: 2 }));
-		await store.claimUse(id, 500);
-		await store.claimUse(id, 500);
+		await store.claimUse(id, 1000);
+		await store.claimUse(id, 1000);
 		expect(await store.readDrop(id)).toEqual({ state: 'burned' });
-		await sleep(300);
-		expect(await store.refreshReader(id, 500)).toBe(true);
+		await sleep(600);
+		expect(await store.refreshReader(id, 1000)).toBe(true);
 		// Past the first TTL: the refreshed mark still counts both readers.
-		await sleep(300);
+		await sleep(600);
 		expect(await store.isFileNeeded(id)).toBe(true);
 		expect(await store.releaseReader(id)).toBe(1);
 		expect(await store.isFileNeeded(id)).toBe(true);
 		// Not refreshed again: it lapses, and a refresh does not recreate it.
-		await sleep(400);
+		await sleep(800);
 		expect(await store.isFileNeeded(id)).toBe(false);
-		expect(await store.refreshReader(id, 500)).toBe(false);
+		expect(await store.refreshReader(id, 1000)).toBe(false);
 		expect(await store.isFileNeeded(id)).toBe(false);
 
 		const released = newId();
 		await store.createDrop(released, drop({ uses: 1 }));
-		await store.claimUse(released, 5000);
+		await store.claimUse(released, 10000);
 		expect(await store.releaseReader(released)).toBe(0);
-		expect(await store.refreshReader(released, 5000)).toBe(false);
+		expect(await store.refreshReader(released, 10000)).toBe(false);
 		expect(await store.isFileNeeded(released)).toBe(false);
 	});
 
