@@ -21,37 +21,47 @@ export type RequestOptions = {
 	from?: string;
 };
 
+/** Collect a response whole; `error` is set when it broke off before its end. */
+export function collectReply(res: http.IncomingMessage): Promise<Reply> {
+	return new Promise((resolve) => {
+		const parts: Buffer[] = [];
+		res.on('data', (part: Buffer) => parts.push(part));
+		const finish = (error?: Error) =>
+			resolve({
+				status: res.statusCode ?? 0,
+				headers: res.headers,
+				body: Buffer.concat(parts),
+				error
+			});
+		res.on('end', () => finish(res.complete ? undefined : new Error('incomplete')));
+		res.on('error', (error) => finish(error));
+		res.on('aborted', () => finish(new Error('aborted')));
+	});
+}
+
+/**
+ * The reply to a request being sent: its response collected, or status 0 with the error when
+ * the connection broke before any response (the server aborted: an answer too).
+ */
+export function replyTo(req: http.ClientRequest): Promise<Reply> {
+	return new Promise((resolve) => {
+		req.on('response', (res) => void collectReply(res).then(resolve));
+		req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
+	});
+}
+
 /** One request; resolves even when the server breaks the response off (`error` is then set). */
 export function request(url: string, options: RequestOptions = {}): Promise<Reply> {
-	return new Promise((resolve) => {
-		const req = http.request(
-			url,
-			{
-				method: options.method ?? 'GET',
-				headers: options.headers,
-				localAddress: options.from,
-				agent: false
-			},
-			(res) => {
-				const parts: Buffer[] = [];
-				res.on('data', (part: Buffer) => parts.push(part));
-				const finish = (error?: Error) =>
-					resolve({
-						status: res.statusCode ?? 0,
-						headers: res.headers,
-						body: Buffer.concat(parts),
-						error
-					});
-				res.on('end', () => finish(res.complete ? undefined : new Error('incomplete')));
-				res.on('error', (error) => finish(error));
-				res.on('aborted', () => finish(new Error('aborted')));
-			}
-		);
-		// A connection broken before any response (the server aborted) is an answer too.
-		req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
-		if (options.body !== undefined) req.end(options.body);
-		else req.end();
+	const req = http.request(url, {
+		method: options.method ?? 'GET',
+		headers: options.headers,
+		localAddress: options.from,
+		agent: false
 	});
+	const reply = replyTo(req);
+	if (options.body !== undefined) req.end(options.body);
+	else req.end();
+	return reply;
 }
 
 export function json<T = Record<string, unknown>>(reply: Reply): T {

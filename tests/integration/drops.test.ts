@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { json, multipart, request, upload, type Reply } from '../helpers/http';
+import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startServer, type TestServer } from '../helpers/server';
 import { KDF_CONCURRENCY } from '../../src/lib/server/crypto/keys';
@@ -718,22 +718,14 @@ describe('configuration-specific behaviour', () => {
 			{ name: 'file', filename: 'a.bin', data: randomBytes(1000) }
 		]);
 		const split = body.indexOf('\r\n--', 10) + 2;
-		const reply = await new Promise<Reply>((resolve) => {
-			const req = httpRequest(`${server.url}/upload/`, {
-				method: 'POST',
-				headers: { 'content-type': contentType, 'content-length': String(body.length) }
-			});
-			req.on('response', (res) => {
-				const parts: Buffer[] = [];
-				res.on('data', (part: Buffer) => parts.push(part));
-				res.on('end', () =>
-					resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) })
-				);
-			});
-			req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
-			req.write(body.subarray(0, split));
-			setTimeout(() => req.end(body.subarray(split)), 500);
+		const req = httpRequest(`${server.url}/upload/`, {
+			method: 'POST',
+			headers: { 'content-type': contentType, 'content-length': String(body.length) }
 		});
+		const replied = replyTo(req);
+		req.write(body.subarray(0, split));
+		setTimeout(() => req.end(body.subarray(split)), 500);
+		const reply = await replied;
 		expect(reply.status).toBe(500);
 		expect(json(reply)).toMatchObject({ error_code: 'INTERNAL_ERROR' });
 		expect(server.process.exitCode).toBeNull();

@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { json, multipart, request, upload, type Reply } from '../helpers/http';
+import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
 import { freePort } from '../helpers/redis';
 import { startServer, type TestServer } from '../helpers/server';
 import { filesIn, processFigures, randomWord, sampleRss, sleep, waitFor } from './support';
@@ -73,33 +73,21 @@ function send(
 		: options.body === undefined
 			? options.headers
 			: { ...options.headers, 'content-length': String(body.length) };
-	return new Promise((resolve) => {
-		const req = http.request(
-			url,
-			{ method: options.method, headers, localAddress: options.from, agent: false },
-			(res) => {
-				const parts: Buffer[] = [];
-				res.on('data', (part: Buffer) => parts.push(part));
-				const finish = (error?: Error) =>
-					resolve({
-						status: res.statusCode ?? 0,
-						headers: res.headers,
-						body: Buffer.concat(parts),
-						error
-					});
-				res.on('end', () => finish(res.complete ? undefined : new Error('incomplete')));
-				res.on('error', (error) => finish(error));
-			}
-		);
-		req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
-		if (chunked) {
-			const half = Math.floor(body.length / 2);
-			req.write(body.subarray(0, half));
-			req.end(body.subarray(half));
-		} else {
-			req.end(body);
-		}
+	const req = http.request(url, {
+		method: options.method,
+		headers,
+		localAddress: options.from,
+		agent: false
 	});
+	const reply = replyTo(req);
+	if (chunked) {
+		const half = Math.floor(body.length / 2);
+		req.write(body.subarray(0, half));
+		req.end(body.subarray(half));
+	} else {
+		req.end(body);
+	}
+	return reply;
 }
 
 function count(counts: Record<string, number>, key: string) {

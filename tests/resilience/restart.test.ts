@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { json, request, upload, type Reply } from '../helpers/http';
+import { collectReply, json, request, upload, type Reply } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
 import {
 	filesIn,
@@ -89,22 +89,11 @@ function pausedDownload(url: string) {
 	const started = new Promise<void>((resolve) => (resolveStarted = resolve));
 	const reply = new Promise<Reply>((resolve) => {
 		const req = http.get(url, { agent: false }, (res) => {
-			const parts: Buffer[] = [];
 			res.once('data', () => {
 				res.pause();
 				resolveStarted();
 			});
-			res.on('data', (part: Buffer) => parts.push(part));
-			const done = (error?: Error) =>
-				resolve({
-					status: res.statusCode ?? 0,
-					headers: res.headers,
-					body: Buffer.concat(parts),
-					error
-				});
-			res.on('end', () => done(res.complete ? undefined : new Error('incomplete')));
-			res.on('aborted', () => done(new Error('aborted')));
-			res.on('error', (error) => done(error));
+			void collectReply(res).then(resolve);
 			resume = () => res.resume();
 		});
 		req.on('error', (error) => {

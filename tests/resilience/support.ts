@@ -11,7 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { multipart, type Reply } from '../helpers/http';
+import { multipart, replyTo, type Reply } from '../helpers/http';
 import { freePort } from '../helpers/redis';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -126,21 +126,7 @@ export function slowUpload(
 			localAddress: options.from,
 			headers: { 'content-type': contentType, 'content-length': String(body.length) }
 		});
-		req.on('response', (res) => {
-			const parts: Buffer[] = [];
-			res.on('data', (part: Buffer) => parts.push(part));
-			const done = (error?: Error) =>
-				resolve({
-					status: res.statusCode ?? 0,
-					headers: res.headers,
-					body: Buffer.concat(parts),
-					error
-				});
-			res.on('end', () => done());
-			res.on('error', (error) => done(error));
-			res.on('aborted', () => done(new Error('aborted')));
-		});
-		req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), error }));
+		void replyTo(req).then(resolve);
 		req.flushHeaders();
 		req.write(body.subarray(0, split), () => resolveStarted());
 	});
