@@ -14,9 +14,9 @@ import { rateLimit } from '$lib/server/http/rate-limit';
 import { requestId } from '$lib/server/http/request-id';
 import { securityHeaders } from '$lib/server/http/security-headers';
 import { startJobs } from '$lib/server/jobs';
-import { initLimits } from '$lib/server/limits';
 import { initLog, log } from '$lib/server/log';
 import { registerShutdown } from '$lib/server/shutdown';
+import { startServices } from '$lib/server/services';
 import { openStore } from '$lib/server/store';
 
 const STORE_READY_TIMEOUT_MS = 3000;
@@ -31,17 +31,17 @@ export const init: ServerInit = async () => {
 	await initLog();
 	mkdirSync(config.storagePath, { recursive: true });
 	mkdirSync(config.tempPath, { recursive: true });
-	initWordlist(config.dicewareWordlistPath);
+	const words = initWordlist(config.dicewareWordlistPath);
 	const store = openStore();
 	// Give Redis a moment so the first heartbeat lands; if it is down we start degraded.
 	if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
 		log().error({ event: 'store_unavailable_at_start', store: store.kind });
 	}
-	initLimits(store);
-	await clearStaleTemp().catch((error: unknown) =>
+	const services = startServices({ config, log: log(), store, words });
+	await clearStaleTemp(services).catch((error: unknown) =>
 		log().error({ event: 'startup_temp_cleanup_failed', error: String(error) })
 	);
-	startJobs();
+	startJobs(services);
 	publishEdge();
 	registerShutdown();
 	log().info({ event: 'started', store: store.kind, max_file_size: config.maxFileSize });
@@ -73,6 +73,8 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 	}
 	return {
 		message: status >= 500 ? 'Something went wrong on our side.' : message,
+		// REQUEST_FAILED is not in the API's catalogue: it is only ever rendered by the error page
+		// (Kit's own 4xx on page routes other than 404); API routes answer with the catalogue.
 		error_code: status >= 500 ? 'INTERNAL_ERROR' : status === 404 ? 'NOT_FOUND' : 'REQUEST_FAILED',
 		detail: status >= 500 ? 'Something went wrong on our side.' : message,
 		request_id: requestId

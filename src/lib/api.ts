@@ -2,6 +2,7 @@
  * The pages' view of the JSON API: response shapes, and failures turned into the plain
  * sentences the pages show. Universal (browser) code; the API itself is src/routes/*.
  */
+import { isErrorCode, type ErrorCode, type UnknownWord } from './errors';
 import { formatWait } from './format';
 
 /** `POST /upload/` -> 201. */
@@ -48,11 +49,12 @@ export type DropInfo = {
 	sha256?: string | null;
 };
 
-export type UnknownWord = { position: number; word: string; suggestions: string[] };
+export type { UnknownWord };
 
+/** A refusal as the pages see it: a code of the catalogue, or NETWORK / HTTP_<status>. */
 export type Failure = {
 	status: number;
-	code: string;
+	code: ErrorCode | 'NETWORK' | `HTTP_${number}`;
 	message: string;
 	retryAfter?: number;
 	unknownWords?: UnknownWord[];
@@ -109,7 +111,10 @@ export function failureFrom(
 ): Failure {
 	const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
 	const retryAfter = Number(retryAfterHeader ?? 0) || undefined;
-	const code = typeof record.error_code === 'string' ? record.error_code : `HTTP_${status}`;
+	const code =
+		typeof record.error_code === 'string' && isErrorCode(record.error_code)
+			? record.error_code
+			: (`HTTP_${status}` as const);
 	const detail =
 		typeof record.detail === 'string'
 			? record.detail

@@ -1,8 +1,9 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { getConfig } from '$lib/server/config';
-import { readRefusal } from '$lib/server/http/browser-refusal';
-import * as drops from '$lib/server/drops';
+import { readRefusal } from '$lib/server/http/refusals';
+import { detailOf, statusOf } from '$lib/server/refusal';
+import { services } from '$lib/server/services';
 
 /** What the page must know before a byte is sent: the size limit and any type restriction. */
 export const load: PageServerLoad = ({ url }) => {
@@ -19,14 +20,17 @@ export const actions: Actions = {
 	 */
 	default: async ({ request }) => {
 		const length = request.headers.get('content-length');
-		const created = await drops.create({
+		const created = await services().drops.create({
 			body: request.body,
 			contentType: request.headers.get('content-type'),
 			contentLength: length === null ? undefined : Number(length)
 		});
 		if (!created.ok) {
-			const retryAfter = Number(created.headers?.['Retry-After'] ?? 0) || undefined;
-			return fail(created.status, { code: created.code, message: created.detail, retryAfter });
+			return fail(statusOf(created), {
+				code: created.code,
+				message: detailOf(created),
+				retryAfter: created.retryAfterSeconds
+			});
 		}
 		const { passphrase, metadata, expiresAt } = created;
 		return {

@@ -4,15 +4,21 @@
  * progress, or a download still reading), so several instances sharing one storage folder
  * never shred each other's live files.
  */
-import { getConfig } from './config';
-import { listStored, listTemp, shredFile, type FileEntry } from './files';
-import { log } from './log';
+import type { FileEntry } from './files';
 import { isDeadOwner } from './process-owner';
-import { store } from './store';
+import type { Services } from './services';
 
 export type SweepReport = { checked: number; shredded: number; kept: number };
 
-async function shredUnneeded(entries: FileEntry[], minimumAgeMs: number): Promise<SweepReport> {
+/** What the sweeps work on. */
+export type SweepDeps = Pick<Services, 'config' | 'store' | 'files' | 'log'>;
+
+async function shredUnneeded(
+	{ config, store, files }: SweepDeps,
+	entries: FileEntry[],
+	minimumAgeMs: number
+): Promise<SweepReport> {
+	const orphanAgeMs = config.orphanAgeMinutes * 60_000;
 	const report: SweepReport = { checked: 0, shredded: 0, kept: 0 };
 	const now = Date.now();
 	for (const entry of entries) {
@@ -22,27 +28,23 @@ async function shredUnneeded(entries: FileEntry[], minimumAgeMs: number): Promis
 			continue;
 		}
 		// Names that are not lookup ids are not ours to judge by the store: only age counts.
-		const needed = entry.id !== '' && (await store().isFileNeeded(entry.id));
-		if (needed || (entry.id === '' && now - entry.modifiedAt < orphanAgeMs())) {
+		const needed = entry.id !== '' && (await store.isFileNeeded(entry.id));
+		if (needed || (entry.id === '' && now - entry.modifiedAt < orphanAgeMs)) {
 			report.kept++;
-		} else if (await shredFile(entry.path)) {
+		} else if (await files.shred(entry.path)) {
 			report.shredded++;
 		}
 	}
 	return report;
 }
 
-function orphanAgeMs(): number {
-	return getConfig().orphanAgeMinutes * 60_000;
-}
-
 /**
  * Every minute: shred stored files whose record is gone (expired, burned, or lost with a
  * Redis that restarted empty) and that no download is reading.
  */
-export async function sweepExpired(): Promise<SweepReport> {
-	const report = await shredUnneeded(await listStored(), 0);
-	if (report.shredded > 0) log().info({ event: 'sweep_expired', ...report });
+export async function sweepExpired(deps: SweepDeps): Promise<SweepReport> {
+	const report = await shredUnneeded(deps, await deps.files.listStored(), 0);
+	if (report.shredded > 0) deps.log.info({ event: 'sweep_expired', ...report });
 	return report;
 }
 
@@ -50,16 +52,16 @@ export async function sweepExpired(): Promise<SweepReport> {
  * Every CLEANUP_INTERVAL_MINUTES: remove temp parts and stored files older than
  * ORPHAN_AGE_MINUTES that nothing needs (crashed uploads, files of unknown origin).
  */
-export async function sweepOrphans(): Promise<SweepReport> {
-	const age = orphanAgeMs();
-	const temp = await shredUnneeded(await listTemp(), age);
-	const stored = await shredUnneeded(await listStored(), age);
+export async function sweepOrphans(deps: SweepDeps): Promise<SweepReport> {
+	const age = deps.config.orphanAgeMinutes * 60_000;
+	const temp = await shredUnneeded(deps, await deps.files.listTemp(), age);
+	const stored = await shredUnneeded(deps, await deps.files.listStored(), age);
 	const report = {
 		checked: temp.checked + stored.checked,
 		shredded: temp.shredded + stored.shredded,
 		kept: temp.kept + stored.kept
 	};
-	log().info({ event: 'sweep_orphans', ...report });
+	deps.log.info({ event: 'sweep_orphans', ...report });
 	return report;
 }
 
@@ -68,13 +70,16 @@ export async function sweepOrphans(): Promise<SweepReport> {
  * Redis: the reservation outlives its process by up to RESERVATION_TTL_SECONDS, 10 minutes
  * by default; a live upload refreshes it, see drops.ts). Resolves how many.
  */
-async function releaseDeadReservations(entries: FileEntry[]): Promise<number> {
+async function releaseDeadReservations(
+	{ store }: SweepDeps,
+	entries: FileEntry[]
+): Promise<number> {
 	let released = 0;
 	for (const entry of entries) {
 		if (entry.id === '') continue;
-		const owner = await store().reservationOwner(entry.id);
+		const owner = await store.reservationOwner(entry.id);
 		if (owner !== undefined && isDeadOwner(owner)) {
-			await store().releaseReservation(entry.id);
+			await store.releaseReservation(entry.id);
 			released++;
 		}
 	}
@@ -87,11 +92,11 @@ async function releaseDeadReservations(entries: FileEntry[]): Promise<number> {
  * that died (see process-owner.ts) is debris too. Another instance's upload in progress
  * holds its reservation in the shared store, so its part is kept.
  */
-export async function clearStaleTemp(): Promise<SweepReport> {
-	const entries = await listTemp();
-	const released = await releaseDeadReservations(entries);
-	if (released > 0) log().info({ event: 'startup_dead_reservations_released', released });
-	const report = await shredUnneeded(entries, 0);
-	if (report.checked > 0) log().info({ event: 'startup_temp_cleanup', ...report });
+export async function clearStaleTemp(deps: SweepDeps): Promise<SweepReport> {
+	const entries = await deps.files.listTemp();
+	const released = await releaseDeadReservations(deps, entries);
+	if (released > 0) deps.log.info({ event: 'startup_dead_reservations_released', released });
+	const report = await shredUnneeded(deps, entries, 0);
+	if (report.checked > 0) deps.log.info({ event: 'startup_temp_cleanup', ...report });
 	return report;
 }

@@ -7,6 +7,7 @@
  * normalised, those four could never be typed back as one word, so they are never drawn.
  * That costs 0.0007 bits per word (log2 7776 - log2 7772).
  */
+import type { UnknownWord } from '../errors';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -25,7 +26,7 @@ export { editDistance, MAX_PASSPHRASE_LENGTH, MAX_WORDS, MIN_WORDS, splitPassphr
 
 export const WORDLIST_SIZE = 7776;
 
-export type UnknownWord = { position: number; word: string; suggestions: string[] };
+export type { UnknownWord };
 
 export type PassphraseCheck =
 	| { ok: true; passphrase: string; words: string[] }

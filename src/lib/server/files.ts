@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
 import { open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { getConfig } from './config';
 
 const ID = /^[0-9a-f]{32}$/;
 const STORED_SUFFIX = '.rzf';
@@ -21,24 +20,10 @@ function checkId(id: string): string {
 	return id;
 }
 
-export function storedPath(id: string): string {
-	return path.join(getConfig().storagePath, checkId(id) + STORED_SUFFIX);
-}
-
-export function tempPath(id: string): string {
-	return path.join(getConfig().tempPath, checkId(id) + TEMP_SUFFIX);
-}
-
 /** Whether an error means the disk (or the user's quota) is full. */
 export function isDiskFull(error: unknown): boolean {
 	const code = (error as NodeJS.ErrnoException | undefined)?.code;
 	return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-/** Bytes free for us on the storage file system. */
-export async function freeBytes(): Promise<number> {
-	const stats = await statfs(getConfig().storagePath);
-	return stats.bavail * stats.bsize;
 }
 
 export type TempFile = {
@@ -49,9 +34,8 @@ export type TempFile = {
 	discard(): Promise<void>;
 };
 
-/** Open TEMP_PATH/<id>.part for writing; fails if it exists (`wx`). */
-export function createTempFile(id: string): TempFile {
-	const partPath = tempPath(id);
+/** Open `partPath` for writing (fails if it exists: `wx`); commit renames it to `finalPath`. */
+function createTempFile(partPath: string, finalPath: string): TempFile {
 	const stream = createWriteStream(partPath, {
 		flags: 'wx',
 		mode: 0o600,
@@ -70,7 +54,7 @@ export function createTempFile(id: string): TempFile {
 			} finally {
 				await handle.close();
 			}
-			await rename(partPath, storedPath(id));
+			await rename(partPath, finalPath);
 		},
 		async discard() {
 			// The file is opened asynchronously. An upload refused within moments (a bad field,
@@ -88,11 +72,8 @@ export function createTempFile(id: string): TempFile {
 	};
 }
 
-/** A read stream over a stored drop, with its size; undefined when the file is missing. */
-export async function openStored(
-	id: string
-): Promise<{ stream: ReadStream; size: number } | undefined> {
-	const filePath = storedPath(id);
+/** A read stream over a file, with its size; undefined when the file is missing. */
+async function openFile(filePath: string): Promise<StoredFile | undefined> {
 	try {
 		const { size } = await stat(filePath);
 		return { stream: createReadStream(filePath, { highWaterMark: 256 * 1024 }), size };
@@ -108,10 +89,7 @@ export async function openStored(
  * guarantee is that the key is gone (README, "What shredding is and is not").
  * Resolves false when there was no such file.
  */
-export async function shredFile(
-	filePath: string,
-	passes = getConfig().secureShredPasses
-): Promise<boolean> {
+export async function shredFile(filePath: string, passes: number): Promise<boolean> {
 	let handle;
 	try {
 		handle = await open(filePath, 'r+');
@@ -135,11 +113,6 @@ export async function shredFile(
 		if (error.code !== 'ENOENT') throw error;
 	});
 	return true;
-}
-
-/** Shred the stored file of a drop. */
-export function shredStored(id: string): Promise<boolean> {
-	return shredFile(storedPath(id));
 }
 
 export type FileEntry = { id: string; path: string; modifiedAt: number };
@@ -169,12 +142,67 @@ async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 	return entries;
 }
 
-/** Every file in STORAGE_PATH; `id` is '' for names that are not ours. */
-export function listStored(): Promise<FileEntry[]> {
-	return list(getConfig().storagePath, STORED_SUFFIX);
-}
+export type StoredFile = { stream: ReadStream; size: number };
 
-/** Every file in TEMP_PATH; `id` is '' for names that are not ours. */
-export function listTemp(): Promise<FileEntry[]> {
-	return list(getConfig().tempPath, TEMP_SUFFIX);
+/** Where files live and how hard they are shredded (from the configuration). */
+export type FileStorageOptions = {
+	storagePath: string;
+	tempPath: string;
+	secureShredPasses: number;
+};
+
+/**
+ * The drops' files on one file system: parts being written in `tempPath`, stored drops in
+ * `storagePath`, both named by lookup id only.
+ */
+export class FileStorage {
+	readonly #options: FileStorageOptions;
+
+	constructor(options: FileStorageOptions) {
+		this.#options = options;
+	}
+
+	storedPath(id: string): string {
+		return path.join(this.#options.storagePath, checkId(id) + STORED_SUFFIX);
+	}
+
+	tempPath(id: string): string {
+		return path.join(this.#options.tempPath, checkId(id) + TEMP_SUFFIX);
+	}
+
+	/** Bytes free for us on the storage file system. */
+	async freeBytes(): Promise<number> {
+		const stats = await statfs(this.#options.storagePath);
+		return stats.bavail * stats.bsize;
+	}
+
+	/** Open TEMP_PATH/<id>.part for writing; its commit makes it STORAGE_PATH/<id>.rzf. */
+	createTemp(id: string): TempFile {
+		return createTempFile(this.tempPath(id), this.storedPath(id));
+	}
+
+	/** A read stream over a stored drop, with its size; undefined when the file is missing. */
+	openStored(id: string): Promise<StoredFile | undefined> {
+		return openFile(this.storedPath(id));
+	}
+
+	/** Shred the stored file of a drop; false when there was none. */
+	shredStored(id: string): Promise<boolean> {
+		return this.shred(this.storedPath(id));
+	}
+
+	/** Shred a file listed by listStored() or listTemp(). */
+	shred(filePath: string): Promise<boolean> {
+		return shredFile(filePath, this.#options.secureShredPasses);
+	}
+
+	/** Every file in STORAGE_PATH; `id` is '' for names that are not ours. */
+	listStored(): Promise<FileEntry[]> {
+		return list(this.#options.storagePath, STORED_SUFFIX);
+	}
+
+	/** Every file in TEMP_PATH; `id` is '' for names that are not ours. */
+	listTemp(): Promise<FileEntry[]> {
+		return list(this.#options.tempPath, TEMP_SUFFIX);
+	}
 }

@@ -4,8 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
-import { sweepExpired, sweepOrphans } from './cleanup';
-import { getConfig } from './config';
+import { sweepExpired, sweepOrphans, type SweepDeps } from './cleanup';
 import { log } from './log';
 import { store } from './store';
 
@@ -71,9 +70,9 @@ function exclusively(
 }
 
 /** Start the jobs (once, at start-up); the first heartbeat is recorded straight away. */
-export function startJobs(): void {
+export function startJobs(sweeps: SweepDeps): void {
 	if (jobs.length > 0) return;
-	const { cleanupIntervalMinutes } = getConfig();
+	const { cleanupIntervalMinutes } = sweeps.config;
 	jobs = [
 		new Cron(
 			EVERY_MINUTE,
@@ -83,7 +82,7 @@ export function startJobs(): void {
 		new Cron(
 			EVERY_MINUTE,
 			{ name: 'sweep-expired', protect: true, catch: onJobError('sweep-expired') },
-			exclusively('sweep-expired', 55_000, sweepExpired)
+			exclusively('sweep-expired', 55_000, () => sweepExpired(sweeps))
 		),
 		new Cron(
 			EVERY_MINUTE,
@@ -94,7 +93,7 @@ export function startJobs(): void {
 				// A cron step cannot say "every 90 minutes"; croner's interval can.
 				interval: cleanupIntervalMinutes * 60
 			},
-			exclusively('sweep-orphans', cleanupIntervalMinutes * 60_000, sweepOrphans)
+			exclusively('sweep-orphans', cleanupIntervalMinutes * 60_000, () => sweepOrphans(sweeps))
 		)
 	];
 	beat().catch(onJobError('heartbeat'));

@@ -10,13 +10,13 @@ import { createHmac } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestEvent } from '@sveltejs/kit';
-import { getConfig, type RateLimit } from './config';
+import type { Config, RateLimit } from './config';
+import { refuse, type Refusal } from './refusal';
 import { StoreUnavailableError, type MetadataStore } from './store';
 import { RedisStore } from './store/redis';
 
-export type LimitDecision =
-	| { allowed: true; headers: Record<string, string> }
-	| { allowed: false; retryAfterSeconds: number; headers: Record<string, string> };
+/** A limit let the request through (with its RateLimit-* headers), or refused it. */
+export type LimitDecision = { ok: true; headers: Record<string, string> } | Refusal;
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
@@ -29,9 +29,6 @@ export const MALFORMED_LIMIT: RateLimit = {
 	durationSeconds: 600,
 	text: '30/10 minutes'
 };
-
-type Limiters = { health: Limiter; upload: Limiter; failures: Limiter; malformed: Limiter };
-let limiters: Limiters | undefined;
 
 /**
  * One limiter on the store. `onOutage` says what a store outage means: `memory` falls back
@@ -60,38 +57,13 @@ function createLimiter(
 	return new RateLimiterMemory(options);
 }
 
-function failureLimit(): RateLimit {
-	const { downloadFailLimit, downloadBlockWindowSeconds } = getConfig();
-	return {
-		points: downloadFailLimit,
-		durationSeconds: downloadBlockWindowSeconds,
-		text: `${downloadFailLimit}/${downloadBlockWindowSeconds} s`
-	};
-}
-
-/** Build the limiters for this process's store (start-up). */
-export function initLimits(store: MetadataStore): void {
-	const config = getConfig();
-	limiters = {
-		health: createLimiter(store, 'health', config.healthRateLimit, 'memory'),
-		upload: createLimiter(store, 'upload', config.uploadRateLimit, 'refuse'),
-		failures: createLimiter(store, 'failures', failureLimit(), 'refuse'),
-		malformed: createLimiter(store, 'malformed', MALFORMED_LIMIT, 'refuse')
-	};
-}
-
-function use(): Limiters {
-	if (!limiters) throw new Error('Rate limits are used before initLimits()');
-	return limiters;
-}
-
 /**
  * The key a client's counters are kept under: an HMAC of its address, so a copy of Redis
  * does not list who used the service. Keyed with SERVER_SECRET when set; without it the
  * hash still hides addresses from a casual look, though IPv4 could be brute-forced.
  */
-export function clientKey(address: string): string {
-	const secret = getConfig().serverSecret ?? 'raven-zero/v1/client';
+export function clientKey(address: string, serverSecret: string | undefined): string {
+	const secret = serverSecret ?? 'raven-zero/v1/client';
 	return createHmac('sha256', secret).update(address).digest('base64url').slice(0, 22);
 }
 
@@ -130,81 +102,119 @@ function headersFor(limit: RateLimit, result: RateLimiterRes): Record<string, st
 	};
 }
 
-async function consume(
-	limiter: Limiter | undefined,
-	limit: RateLimit,
-	key: string
-): Promise<LimitDecision> {
-	if (!limiter) throw new Error('Rate limits are used before initLimits()');
-	try {
-		const result = await limiter.consume(key);
-		return { allowed: true, headers: headersFor(limit, result) };
-	} catch (rejection) {
-		if (rejection instanceof RateLimiterRes) {
-			const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-			return {
-				allowed: false,
-				retryAfterSeconds,
-				headers: { ...headersFor(limit, rejection), 'Retry-After': String(retryAfterSeconds) }
-			};
-		}
-		throw new StoreUnavailableError(rejection);
-	}
-}
+/** What a limit says when it refuses: a code of the catalogue and a sentence with the wait. */
+type Refuser = (retryAfterSeconds: number, headers: Record<string, string>) => Refusal;
 
-/** Count one health check for this client against HEALTH_RATE_LIMIT. */
-export function limitHealthCheck(address: string): Promise<LimitDecision> {
-	return consume(use().health, getConfig().healthRateLimit, clientKey(address));
-}
-
-/** Count one upload attempt against UPLOAD_RATE_LIMIT. @throws StoreUnavailableError */
-export function limitUpload(address: string): Promise<LimitDecision> {
-	return consume(use().upload, getConfig().uploadRateLimit, clientKey(address));
-}
-
-/** Count one malformed passphrase against MALFORMED_LIMIT. @throws StoreUnavailableError */
-export function limitMalformed(address: string): Promise<LimitDecision> {
-	return consume(use().malformed, MALFORMED_LIMIT, clientKey(address));
-}
-
-/**
- * Whether this client has used up DOWNLOAD_FAIL_LIMIT failed lookups: then it is blocked
- * from every lookup route until DOWNLOAD_BLOCK_WINDOW has passed since its first failure.
- * @throws StoreUnavailableError (fail closed: the caller refuses the lookup)
- */
-export async function checkLookupBlock(address: string): Promise<LimitDecision> {
-	const limit = failureLimit();
-	let current: RateLimiterRes | null;
-	try {
-		current = await use().failures.get(clientKey(address));
-	} catch (error) {
-		throw new StoreUnavailableError(error);
-	}
-	if (current && current.consumedPoints >= limit.points) {
-		const retryAfterSeconds = Math.max(1, Math.ceil(current.msBeforeNext / 1000));
-		return {
-			allowed: false,
+const tooMany =
+	(what: string): Refuser =>
+	(retryAfterSeconds, headers) =>
+		refuse('RATE_LIMITED', {
+			detail: `Too many ${what} from this address. Try again in ${retryAfterSeconds} s.`,
 			retryAfterSeconds,
-			headers: { ...headersFor(limit, current), 'Retry-After': String(retryAfterSeconds) }
+			headers
+		});
+
+const waitOf = (result: RateLimiterRes) => Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+
+/** The limits of one configuration on one store; every instance on the store shares them. */
+export class Limits {
+	readonly #config: Config;
+	readonly #failureLimit: RateLimit;
+	readonly #health: Limiter;
+	readonly #upload: Limiter;
+	readonly #failures: Limiter;
+	readonly #malformed: Limiter;
+
+	constructor(config: Config, store: MetadataStore) {
+		this.#config = config;
+		this.#failureLimit = {
+			points: config.downloadFailLimit,
+			durationSeconds: config.downloadBlockWindowSeconds,
+			text: `${config.downloadFailLimit}/${config.downloadBlockWindowSeconds} s`
 		};
+		this.#health = createLimiter(store, 'health', config.healthRateLimit, 'memory');
+		this.#upload = createLimiter(store, 'upload', config.uploadRateLimit, 'refuse');
+		this.#failures = createLimiter(store, 'failures', this.#failureLimit, 'refuse');
+		this.#malformed = createLimiter(store, 'malformed', MALFORMED_LIMIT, 'refuse');
 	}
-	return { allowed: true, headers: {} };
-}
 
-/** What a client blocked by the brute-force limit is told. */
-export function lookupBlockedDetail(retryAfterSeconds: number): string {
-	return `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`;
-}
+	#key(address: string): string {
+		return clientKey(address, this.#config.serverSecret);
+	}
 
-/** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
-export async function recordLookupFailure(address: string): Promise<void> {
-	const { points, durationSeconds } = failureLimit();
-	const key = clientKey(address);
-	try {
-		const result = await use().failures.penalty(key, 1);
-		// The block runs a full window from the failure that earned it, not from the first one.
-		if (result.consumedPoints >= points) await use().failures.block(key, durationSeconds);
-	} catch (error) {
-		throw new StoreUnavailableError(error);
+	async #consume(
+		limiter: Limiter,
+		limit: RateLimit,
+		address: string,
+		refusal: Refuser
+	): Promise<LimitDecision> {
+		try {
+			const result = await limiter.consume(this.#key(address));
+			return { ok: true, headers: headersFor(limit, result) };
+		} catch (rejection) {
+			if (rejection instanceof RateLimiterRes) {
+				return refusal(waitOf(rejection), headersFor(limit, rejection));
+			}
+			throw new StoreUnavailableError(rejection);
+		}
+	}
+
+	/** Count one health check for this client against HEALTH_RATE_LIMIT. */
+	health(address: string): Promise<LimitDecision> {
+		const limit = this.#config.healthRateLimit;
+		return this.#consume(this.#health, limit, address, tooMany('health checks'));
+	}
+
+	/** Count one upload attempt against UPLOAD_RATE_LIMIT. @throws StoreUnavailableError */
+	upload(address: string): Promise<LimitDecision> {
+		const limit = this.#config.uploadRateLimit;
+		return this.#consume(this.#upload, limit, address, tooMany('uploads'));
+	}
+
+	/** Count one malformed passphrase against MALFORMED_LIMIT. @throws StoreUnavailableError */
+	malformed(address: string): Promise<LimitDecision> {
+		return this.#consume(
+			this.#malformed,
+			MALFORMED_LIMIT,
+			address,
+			tooMany('malformed passphrases')
+		);
+	}
+
+	/**
+	 * Whether this client has used up DOWNLOAD_FAIL_LIMIT failed lookups: then it is blocked
+	 * from every lookup route until DOWNLOAD_BLOCK_WINDOW has passed since its last failure.
+	 * @throws StoreUnavailableError (fail closed: the caller refuses the lookup)
+	 */
+	async lookupBlock(address: string): Promise<LimitDecision> {
+		const limit = this.#failureLimit;
+		let current: RateLimiterRes | null;
+		try {
+			current = await this.#failures.get(this.#key(address));
+		} catch (error) {
+			throw new StoreUnavailableError(error);
+		}
+		if (current && current.consumedPoints >= limit.points) {
+			const retryAfterSeconds = waitOf(current);
+			return refuse('TOO_MANY_FAILED_LOOKUPS', {
+				detail: `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`,
+				retryAfterSeconds,
+				headers: headersFor(limit, current)
+			});
+		}
+		return { ok: true, headers: {} };
+	}
+
+	/** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
+	async recordLookupFailure(address: string): Promise<void> {
+		const { points, durationSeconds } = this.#failureLimit;
+		const key = this.#key(address);
+		try {
+			const result = await this.#failures.penalty(key, 1);
+			// The block runs a full window from the failure that earned it, not from the first one.
+			if (result.consumedPoints >= points) await this.#failures.block(key, durationSeconds);
+		} catch (error) {
+			throw new StoreUnavailableError(error);
+		}
 	}
 }

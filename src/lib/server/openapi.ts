@@ -8,6 +8,7 @@
  * apart silently. Schemas are JSON Schema 2020-12 (the OpenAPI 3.1 dialect).
  */
 import { version } from '../../../package.json';
+import type { ErrorCode } from '../errors';
 
 /** A JSON Schema 2020-12 object; kept loose on purpose (the test compiles it with ajv). */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -88,13 +89,13 @@ function jsonResponse(
 }
 
 /** The error shape, narrowed to the codes this response can carry. */
-function errorBody(codes: readonly string[]): JsonSchema {
+function errorBody(codes: readonly ErrorCode[]): JsonSchema {
 	return { ...schema('Error'), type: 'object', properties: { error_code: { enum: [...codes] } } };
 }
 
 function errorResponse(
 	description: string,
-	codes: readonly string[],
+	codes: readonly ErrorCode[],
 	headers: Record<string, Ref | HeaderObject> = {}
 ): ResponseObject {
 	const list = codes.map((code) => `\`${code}\``).join(', ');

@@ -4,9 +4,9 @@
  * the store, flush the log, exit. Runs once, on adapter-node's `sveltekit:shutdown` event,
  * which server/index.js emits just as adapter-node's own entry point does.
  */
-import { settle } from './drops';
 import { stopJobs } from './jobs';
 import { flushLog, log } from './log';
+import { services } from './services';
 import { closeStore } from './store';
 
 let registered = false;
@@ -28,7 +28,7 @@ const SETTLE_TIMEOUT_MS = 5_000;
 /** Let cut-off transfers tidy up, stop jobs, close the store, flush the log. Never throws. */
 export async function shutDown(reason: string): Promise<void> {
 	log().info({ event: 'shutdown', reason });
-	await settle(SETTLE_TIMEOUT_MS);
+	await services().transfers.settle(SETTLE_TIMEOUT_MS);
 	stopJobs();
 	try {
 		await closeStore();

@@ -1,39 +1,33 @@
 /**
  * Receiving an upload: multipart (busboy) -> size guard, MIME sniff and SHA-256 in one pass
  * -> RZF1 encryption -> TEMP_PATH/<id>.part. Constant memory whatever the file size; the
- * caller commits (fsync + rename) or the part is removed. Expected refusals are UploadErrors
- * carrying their HTTP status and error code.
+ * caller commits (fsync + rename) or the part is removed. Expected refusals are
+ * thrown as RefusalErrors (they arise inside the streams) and returned as values by drops.ts.
  */
 import Busboy from 'busboy';
 import { createHash } from 'node:crypto';
+import type { ErrorCode } from '../errors';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { getConfig, MULTIPART_HEADROOM_BYTES } from './config';
-import { EncryptStream } from './crypto/file-format';
-import { createTempFile, freeBytes, isDiskFull, type TempFile } from './files';
+import { MULTIPART_HEADROOM_BYTES, type Config } from './config';
+import { encryptNewFile, type FileKeyForSalt } from './crypto/file-format';
+import { isDiskFull, type FileStorage, type TempFile } from './files';
 import { formatBytes } from '../format';
 import { sanitizeFilename } from './filename';
+import { refuse, refusalError, RefusalError, type Refusal } from './refusal';
 import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
-
-export class UploadError extends Error {
-	override name = 'UploadError';
-	constructor(
-		readonly status: number,
-		readonly code: string,
-		detail: string,
-		readonly headers?: Record<string, string>
-	) {
-		super(detail);
-	}
-}
 
 const EXPIRY = { min: 1, max: 60, default: 10 };
 const USES = { min: 1, max: 5, default: 1 };
 
-function tooLarge(): UploadError {
-	const { maxFileSize } = getConfig();
-	return new UploadError(
-		413,
+/** What receiving an upload depends on. */
+export type UploadContext = {
+	config: Pick<Config, 'maxFileSize' | 'allowedMimeTypes' | 'minFreeDiskMb'>;
+	files: FileStorage;
+};
+
+function tooLarge(maxFileSize: number): RefusalError {
+	return refusalError(
 		'FILE_TOO_LARGE',
 		`The file is larger than this server accepts (${formatBytes(maxFileSize)}).`
 	);
@@ -49,27 +43,21 @@ export type UploadRequest = {
  * Refusals that need no byte of the body: not multipart, a declared length already over the
  * limit, or too little free disk. Resolves undefined when the upload may start.
  */
-export async function checkBeforeReading(request: UploadRequest): Promise<UploadError | undefined> {
-	const config = getConfig();
+export async function checkBeforeReading(
+	request: UploadRequest,
+	{ config, files }: UploadContext
+): Promise<Refusal | undefined> {
 	if (!request.contentType?.toLowerCase().startsWith('multipart/form-data') || !request.body) {
-		return new UploadError(
-			400,
-			'NOT_MULTIPART',
-			'Send the file as multipart/form-data in a field named "file" (curl -F file=@name).'
-		);
+		return refuse('NOT_MULTIPART');
 	}
 	if (
 		request.contentLength !== undefined &&
 		request.contentLength > config.maxFileSize + MULTIPART_HEADROOM_BYTES
 	) {
-		return tooLarge();
+		return tooLarge(config.maxFileSize).refusal;
 	}
-	if ((await freeBytes()) < config.minFreeDiskMb * 1024 * 1024) {
-		return new UploadError(
-			507,
-			'INSUFFICIENT_STORAGE',
-			'The server is low on disk space. Try again later.'
-		);
+	if ((await files.freeBytes()) < config.minFreeDiskMb * 1024 * 1024) {
+		return refuse('INSUFFICIENT_STORAGE');
 	}
 	return undefined;
 }
@@ -99,7 +87,7 @@ class Inspector extends Transform {
 
 	override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
 		this.size += chunk.length;
-		if (this.size > this.#maxSize) return done(tooLarge());
+		if (this.size > this.#maxSize) return done(tooLarge(this.#maxSize));
 		this.#hash.update(chunk);
 		if (!this.#head) return done(null, chunk);
 		this.#head.push(chunk);
@@ -119,8 +107,7 @@ class Inspector extends Transform {
 		this.#head = undefined;
 		this.mimeType = await sniffMimeType(head.subarray(0, SNIFF_BYTES), isWholeFile);
 		if (!isAllowedType(this.mimeType, this.#allowed)) {
-			throw new UploadError(
-				415,
+			throw refusalError(
 				'UNSUPPORTED_FILE_TYPE',
 				`Files of type ${this.mimeType} are not accepted here. Allowed: ${this.#allowed.join(', ')}.`
 			);
@@ -150,18 +137,18 @@ export type ReceivedUpload = {
 /**
  * Read the multipart body: exactly one file in the field `file`, and optional `expiry`
  * (minutes, 1-60) and `uses` (1-5) fields before or after it. The file is encrypted under
- * `fileKey` into TEMP_PATH/<id>.part while it arrives.
- * @throws UploadError for anything the client can fix; the part is removed on any failure.
+ * the key `keyForSalt` gives into TEMP_PATH/<id>.part while it arrives.
+ * @throws RefusalError for anything the client can fix; the part is removed on any failure.
  */
 export async function receiveUpload(
-	request: UploadRequest & { id: string; fileKey: Buffer; salt: Buffer }
+	request: UploadRequest & { id: string; keyForSalt: FileKeyForSalt },
+	{ config, files }: UploadContext
 ): Promise<ReceivedUpload> {
-	const config = getConfig();
-	const temp = createTempFile(request.id);
+	const temp = files.createTemp(request.id);
 	try {
-		const received = await parseMultipart(request, (stream) => {
+		const received = await parseMultipart(request, config.maxFileSize, async (stream) => {
 			const inspector = new Inspector(config.maxFileSize, config.allowedMimeTypes);
-			const encrypt = new EncryptStream({ key: request.fileKey, salt: request.salt });
+			const encrypt = await encryptNewFile(request.keyForSalt);
 			return pipeline(stream, inspector, encrypt, temp.stream).then(() => inspector);
 		});
 		return { ...received, commit: () => commitOrDiscard(temp) };
@@ -172,13 +159,7 @@ export async function receiveUpload(
 	}
 }
 
-function diskFull(): UploadError {
-	return new UploadError(
-		507,
-		'DISK_FULL',
-		'The server ran out of disk space while storing the file. Nothing was kept.'
-	);
-}
+const diskFull = () => refusalError('DISK_FULL');
 
 /**
  * fsync and rename the part. On file systems that allocate late (ext4, XFS) a full disk can
@@ -198,9 +179,9 @@ type FileSink = (stream: Readable) => Promise<Inspector>;
 
 function parseMultipart(
 	request: UploadRequest,
+	maxFileSize: number,
 	storeFile: FileSink
 ): Promise<Omit<ReceivedUpload, 'commit'>> {
-	const config = getConfig();
 	return new Promise((resolve, reject) => {
 		let busboy: Busboy.Busboy;
 		try {
@@ -210,14 +191,14 @@ function parseMultipart(
 				// busboy stops one byte past the limit; the Inspector is what refuses (413).
 				limits: {
 					files: 1,
-					fileSize: config.maxFileSize + 1,
+					fileSize: maxFileSize + 1,
 					fields: 10,
 					fieldSize: 1024,
 					parts: 12
 				}
 			});
 		} catch {
-			reject(new UploadError(400, 'MALFORMED_MULTIPART', 'The multipart body has no boundary.'));
+			reject(refusalError('MALFORMED_MULTIPART', 'The multipart body has no boundary.'));
 			return;
 		}
 		const source = Readable.fromWeb(
@@ -240,24 +221,22 @@ function parseMultipart(
 			busboy.on('error', () => undefined);
 			reject(error);
 		};
-		const bad = (code: string, detail: string) => fail(new UploadError(400, code, detail));
+		const bad = (code: ErrorCode, detail?: string) => fail(refusalError(code, detail));
 
 		// busboy reports `name=""` as an undefined name.
 		const isUnnamed = (name: string | undefined) => name === undefined || name === '';
 
 		busboy.on('field', (name, value, info) => {
-			if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
+			if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME');
 			if (info.nameTruncated || info.valueTruncated)
 				return bad('FIELD_TOO_LONG', `The field "${name.slice(0, 40)}" is too long.`);
 			if (name === 'expiry') {
 				const parsed = parseBounded(value, EXPIRY);
-				if (parsed === undefined)
-					return bad('INVALID_EXPIRY', 'expiry must be a whole number of minutes from 1 to 60.');
+				if (parsed === undefined) return bad('INVALID_EXPIRY');
 				expiryMinutes = parsed;
 			} else if (name === 'uses') {
 				const parsed = parseBounded(value, USES);
-				if (parsed === undefined)
-					return bad('INVALID_USES', 'uses must be a whole number from 1 to 5.');
+				if (parsed === undefined) return bad('INVALID_USES');
 				uses = parsed;
 			} else if (name === 'file') {
 				return bad('MISSING_FILE', 'The field "file" must carry a file, not text.');
@@ -268,23 +247,21 @@ function parseMultipart(
 		busboy.on('file', (name, stream, info) => {
 			if (name !== 'file' || storing) {
 				stream.resume();
-				if (storing) return bad('MULTIPLE_FILES', 'Send one file per upload.');
-				if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME', 'A form field has an empty name.');
-				return bad('UNEXPECTED_FILE_FIELD', 'Send the file in a field named "file".');
+				if (storing) return bad('MULTIPLE_FILES');
+				if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME');
+				return bad('UNEXPECTED_FILE_FIELD');
 			}
 			filename = info.filename ?? '';
 			storing = storeFile(stream);
 			storing.catch(fail);
 		});
 
-		busboy.on('filesLimit', () => bad('MULTIPLE_FILES', 'Send one file per upload.'));
-		busboy.on('fieldsLimit', () => bad('TOO_MANY_FIELDS', 'The form has too many fields.'));
+		busboy.on('filesLimit', () => bad('MULTIPLE_FILES'));
+		busboy.on('fieldsLimit', () => bad('TOO_MANY_FIELDS'));
 		busboy.on('partsLimit', () => bad('TOO_MANY_FIELDS', 'The form has too many parts.'));
-		busboy.on('error', () =>
-			bad('MALFORMED_MULTIPART', 'The multipart body is malformed or incomplete.')
-		);
+		busboy.on('error', () => bad('MALFORMED_MULTIPART'));
 		busboy.on('close', () => {
-			if (!storing) return bad('MISSING_FILE', 'No file was sent: use a field named "file".');
+			if (!storing) return bad('MISSING_FILE');
 			storing.then((inspector) => {
 				if (settled) return;
 				settled = true;
@@ -301,11 +278,7 @@ function parseMultipart(
 
 		source.on('error', (error: Error & { status?: number }) => {
 			// adapter-node's own body limit (a 413 SvelteKitError) or the client went away.
-			fail(
-				error.status === 413
-					? tooLarge()
-					: new UploadError(400, 'UPLOAD_INTERRUPTED', 'The upload was interrupted.')
-			);
+			fail(error.status === 413 ? tooLarge(maxFileSize) : refusalError('UPLOAD_INTERRUPTED'));
 		});
 		source.pipe(busboy);
 	});

@@ -1,9 +1,10 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import * as drops from '$lib/server/drops';
-import { readRefusal } from '$lib/server/http/browser-refusal';
 import { readPassphrase } from '$lib/server/http/passphrase-body';
+import { readRefusal } from '$lib/server/http/refusals';
 import { clientAddress } from '$lib/server/limits';
+import { detailOf, statusOf } from '$lib/server/refusal';
+import { services } from '$lib/server/services';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
 
 /**
@@ -22,28 +23,22 @@ export const actions: Actions = {
 		// Bounded read (4 KiB), the same parser the lookup endpoints use.
 		const input = await readPassphrase(event.request);
 		if (!input.ok) {
-			return fail(input.status, {
+			return fail(statusOf(input), {
 				passphrase: '',
-				code: 'BAD_REQUEST',
-				message: input.detail,
+				code: input.code,
+				message: detailOf(input),
 				retryAfter: undefined as number | undefined
 			});
 		}
 		const passphrase = input.passphrase.slice(0, MAX_PASSPHRASE_LENGTH * 4);
-		const result = await drops.status(passphrase, clientAddress(event));
+		const result = await services().drops.status(passphrase, clientAddress(event));
 		if (!result.ok) {
-			const unknownWords = (result.extra?.unknown_words ?? []) as {
-				position: number;
-				word: string;
-				suggestions: string[];
-			}[];
-			const retryAfter = Number(result.headers?.['Retry-After'] ?? 0) || undefined;
-			return fail(result.status, {
+			return fail(statusOf(result), {
 				passphrase,
 				code: result.code,
-				message: result.detail,
-				retryAfter,
-				unknownWords
+				message: detailOf(result),
+				retryAfter: result.retryAfterSeconds,
+				unknownWords: result.unknownWords ?? []
 			});
 		}
 		return {

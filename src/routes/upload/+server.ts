@@ -1,6 +1,7 @@
 import type { RequestHandler } from './$types';
-import * as drops from '$lib/server/drops';
-import { dropUrls, failureResponse } from '$lib/server/http/responses';
+import { refusalResponse } from '$lib/server/http/refusals';
+import { dropUrls } from '$lib/server/http/responses';
+import { services } from '$lib/server/services';
 
 /** `POST /upload` and `POST /upload/` both work: curl does not follow a 308. */
 export const trailingSlash = 'ignore';
@@ -8,12 +9,12 @@ export const trailingSlash = 'ignore';
 /** multipart `file` (+ `expiry`, `uses`) -> 201 with the passphrase and the seed's fields. */
 export const POST: RequestHandler = async ({ request, url }) => {
 	const length = request.headers.get('content-length');
-	const created = await drops.create({
+	const created = await services().drops.create({
 		body: request.body,
 		contentType: request.headers.get('content-type'),
 		contentLength: length === null ? undefined : Number(length)
 	});
-	if (!created.ok) return failureResponse(created);
+	if (!created.ok) return refusalResponse(created);
 	const { passphrase, metadata, expiresAt } = created;
 	return Response.json(
 		{

@@ -1,6 +1,6 @@
 import type { RequestHandler } from './$types';
 import { wordlist } from '$lib/server/diceware';
-import { jsonError } from '$lib/server/http/errors';
+import { errorResponse } from '$lib/server/http/refusals';
 
 /**
  * The words a passphrase can contain, so the retrieval page can check what is typed and
@@ -9,6 +9,6 @@ import { jsonError } from '$lib/server/http/errors';
  */
 export const GET: RequestHandler = () => {
 	const words = wordlist();
-	if (!words) return jsonError(503, 'WORDLIST_UNAVAILABLE', 'The word list is not loaded yet.');
+	if (!words) return errorResponse('WORDLIST_UNAVAILABLE');
 	return Response.json(words.drawable);
 };

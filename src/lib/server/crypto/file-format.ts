@@ -11,7 +11,7 @@
  * any flipped bit all fail authentication. Decrypted bytes are released only after their
  * chunk's tag has verified: a reader never sees a byte that was not written by us.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const MAGIC = Buffer.from('RZF1', 'ascii');
@@ -104,6 +104,21 @@ class ByteQueue {
 
 export type EncryptOptions = { key: Buffer; salt: Buffer; chunkSize?: number };
 
+/** The file key for a file salt (HKDF from the drop's master key: see keys.ts). */
+export type FileKeyForSalt = (salt: Buffer) => Promise<Buffer>;
+
+/**
+ * An EncryptStream for a new file: the format draws the file's salt and asks for its key, as
+ * DecryptStream reads the salt from the header and asks for the key.
+ */
+export async function encryptNewFile(
+	keyForSalt: FileKeyForSalt,
+	chunkSize = DEFAULT_CHUNK_SIZE
+): Promise<EncryptStream> {
+	const salt = randomBytes(SALT_LENGTH);
+	return new EncryptStream({ key: await keyForSalt(salt), salt, chunkSize });
+}
+
 /** Plaintext in, RZF1 out. The header is written first, even for an empty file. */
 export class EncryptStream extends Transform {
 	readonly #key: Buffer;
@@ -145,7 +160,7 @@ export class EncryptStream extends Transform {
 
 export type DecryptOptions = {
 	/** The file key for the salt found in the header (derivation is async: HKDF). */
-	keyForSalt: (salt: Buffer) => Promise<Buffer>;
+	keyForSalt: FileKeyForSalt;
 };
 
 /** RZF1 in, plaintext out; errors with IntegrityError on the first chunk that fails. */

@@ -1,6 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
 import { getConfig } from '../config';
-import { withHeaders } from './request-id';
+import { withHeaders } from './headers';
 
 const ALLOWED_METHODS = 'GET, POST';
 const ALLOWED_HEADERS = 'Content-Type, Accept';

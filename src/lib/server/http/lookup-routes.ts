@@ -3,12 +3,11 @@
  * clients do) or from the body (POST, as our pages do), one use case, one response.
  */
 import type { RequestEvent } from '@sveltejs/kit';
-import * as drops from '../drops';
 import { clientAddress } from '../limits';
-import { isBrowserFormPost, redirectWithRefusal } from './browser-refusal';
-import { jsonError } from './errors';
+import { services } from '../services';
 import { readPassphrase } from './passphrase-body';
-import { downloadHeaders, dropUrls, failureResponse } from './responses';
+import { errorResponse, refusalFor, refusalResponse } from './refusals';
+import { downloadHeaders, dropUrls } from './responses';
 
 type Source = 'path' | 'body';
 
@@ -19,27 +18,18 @@ async function passphraseOf(event: RequestEvent, source: Source) {
 
 export async function respondWithDownload(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, input.code, input.detail);
-	const result = await drops.download(input.passphrase, clientAddress(event));
-	if (!result.ok) {
-		// The retrieval page's no-JavaScript form posts here: send that browser back to it.
-		if (source === 'body' && isBrowserFormPost(event.request)) {
-			return redirectWithRefusal(
-				'/r',
-				result.code,
-				Number(result.headers?.['Retry-After']) || undefined
-			);
-		}
-		return failureResponse(result);
-	}
+	if (!input.ok) return refusalResponse(input);
+	const result = await services().drops.download(input.passphrase, clientAddress(event));
+	// The retrieval page's no-JavaScript form posts here: send that browser back to it.
+	if (!result.ok) return refusalFor(event.request, result, source === 'body' ? '/r' : undefined);
 	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
 }
 
 export async function respondWithStatus(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, input.code, input.detail);
-	const result = await drops.status(input.passphrase, clientAddress(event));
-	if (!result.ok) return failureResponse(result);
+	if (!input.ok) return refusalResponse(input);
+	const result = await services().drops.status(input.passphrase, clientAddress(event));
+	if (!result.ok) return refusalResponse(result);
 	return Response.json({
 		key: result.passphrase,
 		status: result.status,
@@ -55,9 +45,9 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 
 export async function respondWithPreview(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await passphraseOf(event, source);
-	if (!input.ok) return jsonError(input.status, input.code, input.detail);
-	const result = await drops.preview(input.passphrase, clientAddress(event));
-	if (!result.ok) return failureResponse(result);
+	if (!input.ok) return refusalResponse(input);
+	const result = await services().drops.preview(input.passphrase, clientAddress(event));
+	if (!result.ok) return refusalResponse(result);
 	const { metadata, expiresAt, remainingUses, passphrase } = result;
 	const { download_url } = dropUrls(event.url, passphrase);
 	return Response.json({
@@ -81,7 +71,7 @@ export async function respondWithPreview(event: RequestEvent, source: Source): P
  * burn the drop. Answer 405 and point at GET.
  */
 export function refuseHead(): Response {
-	return jsonError(405, 'METHOD_NOT_ALLOWED', 'HEAD would consume this drop; use GET.', {
-		headers: { Allow: 'GET' }
+	return errorResponse('METHOD_NOT_ALLOWED', 'HEAD would consume this drop; use GET.', {
+		Allow: 'GET'
 	});
 }

@@ -1,5 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
-import { jsonError } from './errors';
+import { ERRORS } from '../../errors';
+import { errorResponse } from './refusals';
 import { API_ROUTES } from './route-kinds';
 
 /**
@@ -13,7 +14,7 @@ import { API_ROUTES } from './route-kinds';
 export const jsonNotFound: Handle = async ({ event, resolve }) => {
 	const wantsHtml = event.request.headers.get('accept')?.includes('text/html') ?? false;
 	if (event.route.id === null && !wantsHtml) {
-		return jsonError(404, 'NOT_FOUND', 'There is nothing at this address.');
+		return errorResponse('NOT_FOUND');
 	}
 	const response = await resolve(event);
 	const isHtml = response.headers.get('content-type')?.includes('text/html') ?? false;
@@ -23,7 +24,7 @@ export const jsonNotFound: Handle = async ({ event, resolve }) => {
 		event.route.id !== null &&
 		API_ROUTES.has(event.route.id)
 	) {
-		const detail = 'Something went wrong on our side.';
+		const detail = ERRORS.INTERNAL_ERROR.detail;
 		return Response.json(
 			{ message: detail, error_code: 'INTERNAL_ERROR', detail, request_id: event.locals.requestId },
 			{ status: response.status }
@@ -33,10 +34,9 @@ export const jsonNotFound: Handle = async ({ event, resolve }) => {
 		response.status === 405 && !response.headers.get('content-type')?.includes('application/json');
 	if (!isKitRefusal) return response;
 	const allow = response.headers.get('allow');
-	return jsonError(
-		405,
+	return errorResponse(
 		'METHOD_NOT_ALLOWED',
 		`${event.request.method} is not allowed here${allow ? `; use ${allow}` : ''}.`,
-		{ headers: allow ? { Allow: allow } : {} }
+		allow ? { Allow: allow } : {}
 	);
 };

@@ -1,6 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
 import { isCorsAllowed } from './cors';
-import { jsonError } from './errors';
+import { errorResponse } from './refusals';
 import { API_ROUTES } from './route-kinds';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -19,7 +19,7 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 	const isPageAction =
 		event.request.method === 'POST' && event.route.id !== null && !API_ROUTES.has(event.route.id);
 	if (origin ? !sameOrigin && !isCorsAllowed(origin) : isPageAction) {
-		return jsonError(403, 'CROSS_ORIGIN_FORBIDDEN', 'Requests from other sites are not accepted.');
+		return errorResponse('CROSS_ORIGIN_FORBIDDEN');
 	}
 	return resolve(event);
 };

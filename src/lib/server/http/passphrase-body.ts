@@ -2,20 +2,15 @@
  * The passphrase from a POST body, so that web pages never put it in a URL: a form field
  * (`passphrase` or `key`) or JSON `{ "passphrase": "..." }` / `{ "key": "..." }`.
  */
+import { refuse, type Outcome } from '../refusal';
+
 const MAX_BODY_BYTES = 4096;
 
-export type BodyPassphrase =
-	{ ok: true; passphrase: string } | { ok: false; status: number; code: string; detail: string };
+export type BodyPassphrase = Outcome<{ passphrase: string }>;
 
 export async function readPassphrase(request: Request): Promise<BodyPassphrase> {
 	const declared = Number(request.headers.get('content-length') ?? 0);
-	if (declared > MAX_BODY_BYTES)
-		return {
-			ok: false,
-			status: 413,
-			code: 'BODY_TOO_LARGE',
-			detail: 'The request body is too large.'
-		};
+	if (declared > MAX_BODY_BYTES) return refuse('BODY_TOO_LARGE');
 	const type = request.headers.get('content-type')?.toLowerCase() ?? '';
 	let value: unknown;
 	try {
@@ -27,28 +22,13 @@ export async function readPassphrase(request: Request): Promise<BodyPassphrase> 
 			const form = new URLSearchParams(text);
 			value = form.get('passphrase') ?? form.get('key');
 		} else {
-			return {
-				ok: false,
-				status: 415,
-				code: 'UNSUPPORTED_MEDIA_TYPE',
-				detail: 'Send the passphrase as a form field or as JSON.'
-			};
+			return refuse('UNSUPPORTED_MEDIA_TYPE');
 		}
 	} catch {
-		return {
-			ok: false,
-			status: 400,
-			code: 'BAD_REQUEST',
-			detail: 'The request body could not be read.'
-		};
+		return refuse('BAD_REQUEST', { detail: 'The request body could not be read.' });
 	}
 	if (typeof value !== 'string') {
-		return {
-			ok: false,
-			status: 400,
-			code: 'BAD_REQUEST',
-			detail: 'Send the passphrase in a field named "passphrase".'
-		};
+		return refuse('BAD_REQUEST');
 	}
 	return { ok: true, passphrase: value };
 }

@@ -1,16 +1,10 @@
 import type { Handle } from '@sveltejs/kit';
-import {
-	checkLookupBlock,
-	clientAddress,
-	limitHealthCheck,
-	limitUpload,
-	lookupBlockedDetail,
-	type LimitDecision
-} from '../limits';
+import { clientAddress, type LimitDecision } from '../limits';
+import { refuse } from '../refusal';
+import { services } from '../services';
 import { StoreUnavailableError } from '../store';
-import { isBrowserFormPost, redirectWithRefusal } from './browser-refusal';
-import { jsonError } from './errors';
-import { withHeaders } from './request-id';
+import { withHeaders } from './headers';
+import { refusalFor, type PagePath } from './refusals';
 import { LOOKUP_PAGES, LOOKUP_ROUTES, UPLOAD_ROUTES } from './route-kinds';
 
 /** Which limit a request counts against, if any (exported for the handle's unit tests). */
@@ -28,41 +22,9 @@ export function limitKind(
 }
 
 /** The page a browser form on this route belongs to, to be sent back to when refused. */
-function pageFor(routeId: string | null): '/' | '/r' | undefined {
+function pageFor(routeId: string | null): PagePath | undefined {
 	if (routeId === '/') return '/';
 	if (routeId === '/r' || routeId === '/download') return '/r';
-	return undefined;
-}
-
-type Check = {
-	decide: (address: string) => Promise<LimitDecision>;
-	refusal: (seconds: number) => string;
-	code: string;
-};
-
-function checkFor(routeId: string | null, method: string): Check | undefined {
-	const kind = limitKind(routeId, method);
-	if (kind === 'health') {
-		return {
-			decide: limitHealthCheck,
-			code: 'RATE_LIMITED',
-			refusal: (s) => `Too many health checks from this address. Try again in ${s} s.`
-		};
-	}
-	if (kind === 'upload') {
-		return {
-			decide: limitUpload,
-			code: 'RATE_LIMITED',
-			refusal: (s) => `Too many uploads from this address. Try again in ${s} s.`
-		};
-	}
-	if (kind === 'lookup') {
-		return {
-			decide: checkLookupBlock,
-			code: 'TOO_MANY_FAILED_LOOKUPS',
-			refusal: lookupBlockedDetail
-		};
-	}
 	return undefined;
 }
 
@@ -72,27 +34,17 @@ function checkFor(routeId: string | null, method: string): Check | undefined {
  * lookups fail closed (503): they cannot be enforced, so nothing is allowed unlimited.
  */
 export const rateLimit: Handle = async ({ event, resolve }) => {
-	const check = checkFor(event.route.id, event.request.method);
-	if (!check) return resolve(event);
+	const kind = limitKind(event.route.id, event.request.method);
+	if (!kind) return resolve(event);
 	let decision: LimitDecision;
 	try {
-		decision = await check.decide(clientAddress(event));
+		const { limits } = services();
+		const address = clientAddress(event);
+		decision = await (kind === 'lookup' ? limits.lookupBlock(address) : limits[kind](address));
 	} catch (error) {
 		if (!(error instanceof StoreUnavailableError)) throw error;
-		return jsonError(
-			503,
-			'STORE_UNAVAILABLE',
-			'The service cannot reach its database right now. Try again shortly.'
-		);
+		decision = refuse('STORE_UNAVAILABLE');
 	}
-	if (!decision.allowed) {
-		const page = pageFor(event.route.id);
-		if (page && isBrowserFormPost(event.request)) {
-			return redirectWithRefusal(page, check.code, decision.retryAfterSeconds);
-		}
-		return jsonError(429, check.code, check.refusal(decision.retryAfterSeconds), {
-			headers: decision.headers
-		});
-	}
+	if (!decision.ok) return refusalFor(event.request, decision, pageFor(event.route.id));
 	return withHeaders(await resolve(event), decision.headers);
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Handle } from '@sveltejs/kit';
 import { REQUEST_ID_HEADER } from '../../../../server/shared.js';
+import { withHeaders } from './headers';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -17,18 +18,3 @@ export const requestId: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
 	return withHeaders(response, { [REQUEST_ID_HEADER]: event.locals.requestId });
 };
-
-/**
- * Set headers on a response, copying it first when its headers are immutable (a Response
- * from fetch() or Response.redirect() cannot be changed in place).
- */
-export function withHeaders(response: Response, headers: Record<string, string>): Response {
-	try {
-		for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-		return response;
-	} catch {
-		const copy = new Response(response.body, response);
-		for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
-		return copy;
-	}
-}

@@ -1,19 +1,10 @@
 /**
- * Shaping the use cases' answers into HTTP: the JSON error shape for failures, the seed's
- * JSON for successes, and the headers of a download.
+ * Shaping the use cases' answers into HTTP: the seed's JSON for successes and the headers of
+ * a download (refusals: refusals.ts).
  */
 import { getConfig } from '../config';
-import type { DropDownload, DropMetadata, Failure } from '../drops';
+import type { DropDownload, DropMetadata } from '../drops';
 import { contentDisposition } from '../filename';
-import { jsonError } from './errors';
-
-/** A use-case failure as `{ error_code, detail, ...extra }` with its status and headers. */
-export function failureResponse(failure: Failure): Response {
-	return jsonError(failure.status, failure.code, failure.detail, {
-		headers: failure.headers,
-		extra: failure.extra
-	});
-}
 
 /** The base of the URLs we hand out: ORIGIN when set (behind a proxy), else the request's. */
 export function publicOrigin(url: URL): string {

@@ -1,6 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
 import { SECURITY_HEADERS } from '../../../../server/shared.js';
-import { withHeaders } from './request-id';
+import { withHeaders } from './headers';
 
 /**
  * The seed's security headers on every response Kit produces, errors included. Kit adds the

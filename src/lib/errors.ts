@@ -1,0 +1,127 @@
+/**
+ * Every error Raven Zero answers with, in one table: its HTTP status and the sentence it
+ * carries when nothing more specific is known. The server's responses, the OpenAPI document
+ * and the pages' messages all read this table, so a code is added here once.
+ *
+ * Universal code (the pages import it): nothing secret, nothing from the server.
+ *
+ * `detail` is the sentence for people; a refusal may carry a more specific one (the size
+ * limit, the unknown words). `page`, where present, is what a page without JavaScript shows
+ * for the code when the API's sentence reads wrong there.
+ */
+export const ERRORS = {
+	// 400: the request is wrong; the client can fix it.
+	BAD_REQUEST: {
+		status: 400,
+		detail: 'Send the passphrase in a field named "passphrase".',
+		page: 'Enter the passphrase you were given.'
+	},
+	INVALID_PASSPHRASE: {
+		status: 400,
+		detail: 'A word of that passphrase is not in the word list.',
+		page: 'A word of that passphrase is not in the word list. Check the words.'
+	},
+	NOT_MULTIPART: {
+		status: 400,
+		detail: 'Send the file as multipart/form-data in a field named "file" (curl -F file=@name).'
+	},
+	MALFORMED_MULTIPART: {
+		status: 400,
+		detail: 'The multipart body is malformed or incomplete.'
+	},
+	MISSING_FILE: { status: 400, detail: 'No file was sent: use a field named "file".' },
+	MULTIPLE_FILES: { status: 400, detail: 'Send one file per upload.' },
+	UNEXPECTED_FILE_FIELD: { status: 400, detail: 'Send the file in a field named "file".' },
+	EMPTY_FIELD_NAME: { status: 400, detail: 'A form field has an empty name.' },
+	FIELD_TOO_LONG: { status: 400, detail: 'A form field is too long.' },
+	TOO_MANY_FIELDS: { status: 400, detail: 'The form has too many fields.' },
+	INVALID_EXPIRY: {
+		status: 400,
+		detail: 'expiry must be a whole number of minutes from 1 to 60.'
+	},
+	INVALID_USES: { status: 400, detail: 'uses must be a whole number from 1 to 5.' },
+	UPLOAD_INTERRUPTED: { status: 400, detail: 'The upload was interrupted.' },
+
+	// 403-415: refused as asked.
+	CROSS_ORIGIN_FORBIDDEN: { status: 403, detail: 'Requests from other sites are not accepted.' },
+	NOT_FOUND: { status: 404, detail: 'There is nothing at this address.' },
+	UNKNOWN_PASSPHRASE: {
+		status: 404,
+		detail:
+			'No drop has this passphrase. Check it for typos; repeated failures block this address for a while.'
+	},
+	METHOD_NOT_ALLOWED: { status: 405, detail: 'This method is not allowed here.' },
+	ALREADY_DOWNLOADED: {
+		status: 410,
+		detail:
+			'This drop has been downloaded as many times as allowed and is destroyed. If that was not you, the passphrase has leaked.'
+	},
+	EXPIRED: { status: 410, detail: 'This drop expired and is destroyed.' },
+	PREVIEW_ALREADY_SEEN: {
+		status: 410,
+		detail: 'The preview of this drop has already been seen. It can still be downloaded.'
+	},
+	FILE_MISSING: { status: 410, detail: 'The file of this drop is no longer on this server.' },
+	FILE_TOO_LARGE: { status: 413, detail: 'The file is larger than this server accepts.' },
+	BODY_TOO_LARGE: { status: 413, detail: 'The request body is too large.' },
+	UNSUPPORTED_FILE_TYPE: { status: 415, detail: 'Files of this type are not accepted here.' },
+	UNSUPPORTED_MEDIA_TYPE: {
+		status: 415,
+		detail: 'Send the passphrase as a form field or as JSON.'
+	},
+
+	// 429: limited; Retry-After says how long.
+	RATE_LIMITED: {
+		status: 429,
+		detail: 'Too many requests from this address. Wait a little and try again.'
+	},
+	TOO_MANY_FAILED_LOOKUPS: {
+		status: 429,
+		detail: 'Too many unknown passphrases from this address. It is blocked for a while.',
+		page: 'Too many unknown passphrases came from this address, so it is blocked for a while.'
+	},
+
+	// 5xx: our side.
+	INTERNAL_ERROR: { status: 500, detail: 'Something went wrong on our side.' },
+	INTEGRITY_CHECK_FAILED: { status: 500, detail: 'This drop is damaged and cannot be opened.' },
+	STORE_UNAVAILABLE: {
+		status: 503,
+		detail: 'The service cannot reach its database right now. Try again shortly.'
+	},
+	WORDLIST_UNAVAILABLE: { status: 503, detail: 'The word list is not loaded yet.' },
+	INSUFFICIENT_STORAGE: {
+		status: 507,
+		detail: 'The server is low on disk space. Try again later.'
+	},
+	DISK_FULL: {
+		status: 507,
+		detail: 'The server ran out of disk space while storing the file. Nothing was kept.'
+	}
+} as const satisfies Record<string, { status: number; detail: string; page?: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A word of a passphrase that is not in the list, with the nearest words that are. */
+export type UnknownWord = { position: number; word: string; suggestions: string[] };
+
+/** The JSON body of every error response. */
+export type ErrorBody = {
+	error_code: ErrorCode;
+	detail: string;
+	unknown_words?: UnknownWord[];
+};
+
+export function isErrorCode(code: string): code is ErrorCode {
+	return Object.hasOwn(ERRORS, code);
+}
+
+/** The codes answered with `status`, in table order (for the OpenAPI document and tests). */
+export function codesWithStatus(status: number): ErrorCode[] {
+	return (Object.keys(ERRORS) as ErrorCode[]).filter((code) => ERRORS[code].status === status);
+}
+
+/** The sentence a page shows for a code when it has nothing more specific. */
+export function pageMessage(code: ErrorCode): string {
+	const entry: { detail: string; page?: string } = ERRORS[code];
+	return entry.page ?? entry.detail;
+}

@@ -1,0 +1,66 @@
+/**
+ * A refusal as an HTTP answer: the JSON error shape `{ "error_code", "detail", ... }` for
+ * API clients, or, for a browser without JavaScript whose form was refused outside a page
+ * action, a 303 back to its page with the code in the query string (the page shows the
+ * catalogue's sentence for it; nothing the client sent is echoed, and the passphrase never
+ * goes into a URL).
+ */
+import { isErrorCode, pageMessage, type ErrorBody, type ErrorCode } from '../../errors';
+import { detailOf, refuse, statusOf, type Refusal } from '../refusal';
+
+/** The JSON answer for a refusal, with Retry-After when it says how long to wait. */
+export function refusalResponse(refusal: Refusal): Response {
+	const body: ErrorBody = { error_code: refusal.code, detail: detailOf(refusal) };
+	if (refusal.unknownWords) body.unknown_words = refusal.unknownWords;
+	const headers = new Headers(refusal.headers);
+	if (refusal.retryAfterSeconds) headers.set('Retry-After', String(refusal.retryAfterSeconds));
+	return Response.json(body, { status: statusOf(refusal), headers });
+}
+
+/** The JSON answer for a code of the catalogue, with its own sentence unless one is given. */
+export function errorResponse(
+	code: ErrorCode,
+	detail?: string,
+	headers?: Record<string, string>
+): Response {
+	return refusalResponse(refuse(code, { detail, headers }));
+}
+
+/** A form submitted by a browser (it asks for HTML and posts a form, not JSON). */
+export function isBrowserFormPost(request: Request): boolean {
+	const accept = request.headers.get('accept') ?? '';
+	const type = request.headers.get('content-type') ?? '';
+	return (
+		request.method === 'POST' &&
+		accept.includes('text/html') &&
+		(type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))
+	);
+}
+
+export type PagePath = '/' | '/r';
+
+/**
+ * The answer for a refusal on a route a page's form may post to: the 303 back to `page` for
+ * a browser form, the JSON answer for everyone else.
+ */
+export function refusalFor(request: Request, refusal: Refusal, page?: PagePath): Response {
+	if (!page || !isBrowserFormPost(request)) return refusalResponse(refusal);
+	const query = new URLSearchParams({ refused: refusal.code });
+	if (refusal.retryAfterSeconds) query.set('retry', String(Math.ceil(refusal.retryAfterSeconds)));
+	return new Response(null, { status: 303, headers: { Location: `${page}?${query}` } });
+}
+
+/** What a page sent back by `refusalFor` shows. */
+export type PageRefusal = { code: ErrorCode; message: string; retryAfter: number | undefined };
+
+/** The refusal a page was sent back with, if its code is one of the catalogue's. */
+export function readRefusal(url: URL): PageRefusal | null {
+	const code = url.searchParams.get('refused') ?? '';
+	if (!isErrorCode(code)) return null;
+	const retry = Number(url.searchParams.get('retry'));
+	return {
+		code,
+		message: pageMessage(code),
+		retryAfter: Number.isSafeInteger(retry) && retry > 0 ? retry : undefined
+	};
+}
