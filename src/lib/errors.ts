@@ -21,6 +21,10 @@ export const ERRORS = {
 		detail: 'A word of that passphrase is not in the word list.',
 		page: 'A word of that passphrase is not in the word list. Check the words.'
 	},
+	INVALID_ACCESS_KEY: {
+		status: 400,
+		detail: 'An access key is 43 characters of base64url: the 32 bytes the pages derive.'
+	},
 	NOT_MULTIPART: {
 		status: 400,
 		detail: 'Send the file as multipart/form-data in a field named "file" (curl -F file=@name).'
@@ -51,6 +55,10 @@ export const ERRORS = {
 			'No drop has this passphrase. Check it for typos; repeated failures block this address for a while.'
 	},
 	METHOD_NOT_ALLOWED: { status: 405, detail: 'This method is not allowed here.' },
+	DROP_EXISTS: {
+		status: 409,
+		detail: 'A drop already exists under this access key. Draw another passphrase and send again.'
+	},
 	ALREADY_DOWNLOADED: {
 		status: 410,
 		detail:

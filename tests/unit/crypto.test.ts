@@ -68,6 +68,8 @@ describe('key derivation', () => {
 		const otherWord = await deriveKeys('ocean-velvet-gravy-abacus');
 		const otherSecret = await deriveKeys('ocean-velvet-gravy-amulet', 'a-server-secret-of-length');
 		expect(new Set([base.lookupId, otherWord.lookupId, otherSecret.lookupId]).size).toBe(3);
+		// SERVER_SECRET is the HKDF salt of the master key (v2), not part of the scrypt.
+		expect(otherSecret.lookupId).toBe(FIXED.lookupIdWithSecret);
 		const fileA = await deriveFileKey(base.master, salt);
 		const fileB = await deriveFileKey(base.master, Buffer.alloc(16, 4));
 		expect(fileA.equals(fileB)).toBe(false);
@@ -173,11 +175,13 @@ function flip(buffer: Buffer, at: number): Buffer {
 }
 
 /**
- * Computed independently with Python's hashlib.scrypt and an RFC 5869 HKDF written from the
- * spec, for passphrase "ocean-velvet-gravy-amulet", no SERVER_SECRET, file salt 16 x 0x03.
+ * Derivation v2, computed independently with Python's hashlib.scrypt and an RFC 5869 HKDF
+ * written from the spec, for passphrase "ocean-velvet-gravy-amulet", no SERVER_SECRET (and,
+ * for `lookupIdWithSecret`, SERVER_SECRET "a-server-secret-of-length"), file salt 16 x 0x03.
  */
 const FIXED = {
-	lookupId: '7a847abe18f13da29b9c6718debcd40f',
-	metaKey: '37b7fc068cd28b746b1e7554050573b9a1eb9e1bd6c0315f9afa8016a8b03910',
-	fileKey: 'f62b58f250a7909b6675dff77a0cf43da4f8a060c5c8a0b9f9d6603ba1fb39bd'
+	lookupId: '173f8f2ec64d1fa63991c70637414891',
+	metaKey: 'a6115e9b96b2178550c08db170a698ddffe94e28cc4d2f384fc43d630a6ebeda',
+	fileKey: '86052fb5eace80161677e1d9d78d7379dc553dfd3e7a5cceccb1dd8853613e15',
+	lookupIdWithSecret: 'a097a8adacb5fcc6bd26670cae66f422'
 };

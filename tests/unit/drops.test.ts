@@ -9,6 +9,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config';
+import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
+import { scryptRunCount } from '../../src/lib/server/crypto/keys';
 import { loadWordlist } from '../../src/lib/server/diceware';
 import type { Outcome } from '../../src/lib/server/refusal';
 import { buildServices, type Services } from '../../src/lib/server/services';
@@ -155,6 +157,69 @@ describe('refusals are values with a code of the catalogue', () => {
 		// Another client is not blocked.
 		expect(await services.drops.status(guesses[0]!, '192.0.2.11')).toMatchObject({
 			code: 'UNKNOWN_PASSPHRASE'
+		});
+	});
+});
+
+describe('a drop named by its access key (what the pages send)', () => {
+	const accessOf = async (passphrase: string) =>
+		encodeAccessKey(await accessKeyFromPassphrase(passphrase));
+
+	test('an upload with the sender’s access key runs no scrypt, and the passphrase opens it', async () => {
+		const passphrase = WORDS.generate(4);
+		const accessKey = await accessOf(passphrase);
+		const before = scryptRunCount();
+		const created = await services.drops.create({
+			...bodyOf([{ name: 'file', filename: 'a.txt', data: 'by key', contentType: 'text/plain' }]),
+			accessKey
+		});
+		expectOk(created);
+		expect(created.passphrase).toBeNull();
+		const status = await services.drops.status({ accessKey }, CLIENT);
+		expectOk(status);
+		expect(status).toMatchObject({ passphrase: null, status: 'active', remainingUses: 1 });
+		expect(scryptRunCount()).toBe(before);
+
+		// The same drop by passphrase (curl): the server derives the same access key.
+		const download = await services.drops.download(passphrase, CLIENT);
+		expectOk(download);
+		expect(await new Response(download.body).text()).toBe('by key');
+		expect(scryptRunCount()).toBe(before + 1);
+	});
+
+	test('an access key that already names a drop is DROP_EXISTS and leaves nothing behind', async () => {
+		const accessKey = await accessOf(WORDS.generate(4));
+		const send = () =>
+			services.drops.create({
+				...bodyOf([{ name: 'file', filename: 'a.txt', data: 'x', contentType: 'text/plain' }]),
+				accessKey
+			});
+		expectOk(await send());
+		expect(await send()).toMatchObject({ ok: false, code: 'DROP_EXISTS' });
+		expect(filesIn('stored')).toHaveLength(1);
+		expect(filesIn('temp')).toEqual([]);
+	});
+
+	test('a malformed access key is INVALID_ACCESS_KEY; an unknown one counts toward the block', async () => {
+		for (const accessKey of [
+			'',
+			'abc',
+			'A'.repeat(44),
+			`${'A'.repeat(42)}B`,
+			`${'A'.repeat(42)}=`
+		]) {
+			expect(await services.drops.status({ accessKey }, CLIENT)).toMatchObject({
+				code: 'INVALID_ACCESS_KEY'
+			});
+		}
+		for (let guess = 0; guess < 3; guess++) {
+			const accessKey = await accessOf(WORDS.generate(4));
+			expect(await services.drops.download({ accessKey }, CLIENT)).toMatchObject({
+				code: 'UNKNOWN_PASSPHRASE'
+			});
+		}
+		expect(await services.drops.status({ accessKey: 'A'.repeat(43) }, CLIENT)).toMatchObject({
+			code: 'TOO_MANY_FAILED_LOOKUPS'
 		});
 	});
 });

@@ -10,9 +10,11 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { decodeAccessKey } from './crypto/access-key';
 import {
+	accessForPassphrase,
 	deriveFileKey,
-	deriveKeys,
+	keysFromAccess,
 	openMetadata,
 	sealMetadata,
 	type DropKeys
@@ -45,10 +47,26 @@ export type DropMetadata = {
 	uses: number;
 };
 
-export type CreatedDrop = { passphrase: string; metadata: DropMetadata; expiresAt: Date };
+/**
+ * How a request names a drop: the passphrase as typed (curl, the seed's paths, the forms
+ * without JavaScript; the server derives the access key with one scrypt), or the access key
+ * the pages derived themselves (HKDF only here). Both are secrets of equal worth.
+ */
+export type DropName = string | { accessKey: string };
+
+/** An upload, with the access key its sender derived, if it drew its own passphrase. */
+export type CreateInput = UploadRequest & { accessKey?: string };
+
+export type CreatedDrop = {
+	/** The passphrase the server drew; null when the sender drew it and sent its access key. */
+	passphrase: string | null;
+	metadata: DropMetadata;
+	expiresAt: Date;
+};
 
 export type DropStatus = {
-	passphrase: string;
+	/** The normalised passphrase; null when the drop was named by its access key. */
+	passphrase: string | null;
 	status: 'active' | 'expired' | 'burned';
 	remainingUses: number;
 	expiresAt: Date | null;
@@ -122,14 +140,21 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	 * is drawn and its lookup id reserved before the first byte is read, so the file is
 	 * encrypted while it streams in. On any failure nothing is left on disk or in the store.
 	 */
-	function create(input: UploadRequest): Promise<Outcome<CreatedDrop>> {
+	function create(input: UploadRequest): Promise<Outcome<CreatedDrop & { passphrase: string }>>;
+	function create(input: CreateInput): Promise<Outcome<CreatedDrop>>;
+	function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
 		return transfers.track(guarded(() => receiveAndStore(input)));
 	}
 
-	async function receiveAndStore(input: UploadRequest): Promise<Outcome<CreatedDrop>> {
+	async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>> {
 		const refusal = await checkBeforeReading(input, uploads);
 		if (refusal) return refusal;
-		const { passphrase, keys } = await reservePassphrase();
+		const reserved =
+			input.accessKey === undefined
+				? await reservePassphrase()
+				: await reserveAccessKey(input.accessKey);
+		if (!reserved.ok) return reserved;
+		const { passphrase, keys } = reserved;
 		const id = keys.lookupId;
 		let committed = false;
 		// Keep the reservation while the body streams in, however long that takes; stopped in
@@ -183,30 +208,61 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 		}
 	}
 
+	type Reserved = Outcome<{ passphrase: string | null; keys: DropKeys }>;
+
 	/** Draw a passphrase whose lookup id nobody holds, and hold it for this upload. */
-	async function reservePassphrase(): Promise<{ passphrase: string; keys: DropKeys }> {
+	async function reservePassphrase(): Promise<Reserved> {
 		for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 			const passphrase = words.generate(config.passphraseWords);
-			const keys = await deriveKeys(passphrase, config.serverSecret);
+			const keys = await keysFromAccess(await accessForPassphrase(passphrase), config.serverSecret);
 			if (await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER)) {
-				return { passphrase, keys };
+				return { ok: true, passphrase, keys };
 			}
 			log.warn({ event: 'passphrase_collision', attempt });
 		}
 		throw new Error('No free passphrase after several attempts');
 	}
 
+	/**
+	 * Hold the lookup id of an access key the sender derived from a passphrase it drew. A live
+	 * drop, tombstone or upload under it is DROP_EXISTS (409): the page draws again. That
+	 * answer tells whether a drop exists, so these uploads are guesses too: the upload limit
+	 * bounds them (README, "Security model").
+	 */
+	async function reserveAccessKey(encoded: string): Promise<Reserved> {
+		const access = decodeAccessKey(encoded);
+		if (!access) return refuse('INVALID_ACCESS_KEY');
+		const keys = await keysFromAccess(access, config.serverSecret);
+		if (!(await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER))) {
+			log.warn({ event: 'access_key_collision' });
+			return refuse('DROP_EXISTS');
+		}
+		return { ok: true, passphrase: null, keys };
+	}
+
 	// ----------------------------------------------------------------------------- lookups
 
-	type Resolved = { passphrase: string; keys: DropKeys };
+	type Resolved = { passphrase: string | null; keys: DropKeys };
 
 	/**
-	 * Check the words (cheap, before any scrypt) and derive the keys. Malformed input is a 400
-	 * that names the unknown words with suggestions; it is not a failed lookup, but it is
-	 * rate-limited on its own.
+	 * Check the name (cheap, before any scrypt) and derive the keys. Malformed input is a 400
+	 * (for a passphrase, naming the unknown words with suggestions); it is not a failed lookup,
+	 * but it is rate-limited on its own. An access key costs HKDF only.
 	 */
-	async function resolve(input: string, address: string): Promise<Outcome<Resolved>> {
-		const check = words.check(input);
+	async function resolve(name: DropName, address: string): Promise<Outcome<Resolved>> {
+		if (typeof name !== 'string') {
+			const access = decodeAccessKey(name.accessKey);
+			if (!access) {
+				const limit = await limits.malformed(address);
+				return limit.ok ? refuse('INVALID_ACCESS_KEY') : limit;
+			}
+			return {
+				ok: true,
+				passphrase: null,
+				keys: await keysFromAccess(access, config.serverSecret)
+			};
+		}
+		const check = words.check(name);
 		if (!check.ok) {
 			const limit = await limits.malformed(address);
 			if (!limit.ok) return limit;
@@ -222,7 +278,8 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 						: []
 			});
 		}
-		const keys = await deriveKeys(check.passphrase, config.serverSecret);
+		const access = await accessForPassphrase(check.passphrase);
+		const keys = await keysFromAccess(access, config.serverSecret);
 		return { ok: true, passphrase: check.passphrase, keys };
 	}
 
@@ -241,7 +298,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	 * while a download streams.
 	 */
 	function lookup<T>(
-		input: string,
+		input: DropName,
 		address: string,
 		work: (resolved: Resolved) => Promise<Outcome<T>>
 	): Promise<Outcome<T>> {
@@ -256,7 +313,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	}
 
 	/** What is waiting under a passphrase, without consuming anything. */
-	function status(input: string, address: string): Promise<Outcome<DropStatus>> {
+	function status(input: DropName, address: string): Promise<Outcome<DropStatus>> {
 		return lookup(input, address, async ({ passphrase, keys }) => {
 			const found = await store.readDrop(keys.lookupId);
 			if (found.state === 'unknown') return gone('unknown', address);
@@ -275,9 +332,13 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 		});
 	}
 
-	/** The one-time preview: only the first caller sees the metadata. */
+	/**
+	 * The one-time preview: only the first caller sees the metadata. By passphrase only (the
+	 * seed's GET path): its answer carries the download link, which holds the passphrase.
+	 */
 	function preview(input: string, address: string): Promise<Outcome<DropPreview>> {
 		return lookup(input, address, async ({ passphrase, keys }) => {
+			if (passphrase === null) throw new Error('A lookup by passphrase has its passphrase');
 			const claim = await store.claimPreview(keys.lookupId);
 			if (claim.state === 'already_previewed') return refuse('PREVIEW_ALREADY_SEEN');
 			if (claim.state !== 'claimed') return gone(claim.state, address);
@@ -296,7 +357,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	 * a download that is interrupted still counts (the seed's rule). On the last use the record
 	 * is already gone; the file is shredded once no download is still reading it.
 	 */
-	function download(input: string, address: string): Promise<Outcome<DropDownload>> {
+	function download(input: DropName, address: string): Promise<Outcome<DropDownload>> {
 		return lookup(input, address, async ({ keys }) => {
 			const id = keys.lookupId;
 			const claim = await store.claimUse(id, readerTtlMs);

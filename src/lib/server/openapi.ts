@@ -119,7 +119,8 @@ const UPLOAD_400_CODES = [
 	'TOO_MANY_FIELDS',
 	'INVALID_EXPIRY',
 	'INVALID_USES',
-	'UPLOAD_INTERRUPTED'
+	'UPLOAD_INTERRUPTED',
+	'INVALID_ACCESS_KEY'
 ] as const;
 
 /** The answers every passphrase lookup shares, whichever way the passphrase arrives. */
@@ -146,8 +147,10 @@ const LOOKUP_400_PATH: ResponseObject = jsonResponse(
 /** The POST forms read a small body first; these are its own refusals. */
 const LOOKUP_BODY_ANSWERS: Record<string, ResponseObject | Ref> = {
 	'400': jsonResponse(
-		'The body names no passphrase or cannot be read (`BAD_REQUEST`), or the passphrase is malformed (`INVALID_PASSPHRASE`, with `unknown_words`).',
-		{ oneOf: [errorBody(['BAD_REQUEST']), schema('InvalidPassphraseError')] }
+		'The body names no passphrase or cannot be read (`BAD_REQUEST`), the passphrase is malformed (`INVALID_PASSPHRASE`, with `unknown_words`), or the access key is not 43 characters of base64url (`INVALID_ACCESS_KEY`).',
+		{
+			oneOf: [errorBody(['BAD_REQUEST', 'INVALID_ACCESS_KEY']), schema('InvalidPassphraseError')]
+		}
 	),
 	'403': ref('responses', 'CrossOriginForbidden'),
 	'413': errorResponse('The body is larger than 4,096 bytes.', ['BODY_TOO_LARGE']),
@@ -159,8 +162,8 @@ const LOOKUP_BODY_ANSWERS: Record<string, ResponseObject | Ref> = {
 
 const PASSPHRASE_BODY: RequestBodyObject = {
 	description:
-		'The passphrase, as typed or pasted: case, spaces and punctuation between the words do not matter. At most 4,096 bytes. A field named `key` is accepted too. A body without a Content-Type is read as a form.',
-	required: true,
+		'The passphrase, as typed or pasted: case, spaces and punctuation between the words do not matter; or its `access_key` (what the pages send: the passphrase never leaves the browser, and the server runs no scrypt). At most 4,096 bytes. A field named `key` is accepted in place of `passphrase`. A body without a Content-Type is read as a form. With an `X-Access-Key` header the body is not read.',
+	required: false,
 	content: {
 		'application/x-www-form-urlencoded': { schema: schema('PassphraseBody') },
 		'application/json': { schema: schema('PassphraseBody') }
@@ -354,6 +357,16 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				description:
 					'Streams the file in, encrypting it as it arrives (`curl -F file=@secret.pdf -F expiry=10 -F uses=1`). Fields may come before or after the file; fields other than `file`, `expiry` and `uses` are ignored. The type is detected from the bytes. Limited per client address by `UPLOAD_RATE_LIMIT`. Nothing is left on disk when an upload fails.',
 				tags: ['drops'],
+				parameters: [
+					{
+						name: 'X-Access-Key',
+						in: 'header',
+						required: false,
+						description:
+							'The access key of a passphrase the sender drew itself (the send page does): the server then answers without `key` and links, which it cannot know, and 409 `DROP_EXISTS` when a drop already holds that access key (draw again). Such uploads count against `UPLOAD_RATE_LIMIT` like any other.',
+						schema: schema('AccessKey')
+					}
+				],
 				requestBody: {
 					description: 'One file in the field `file`, and optional `expiry` and `uses`.',
 					required: true,
@@ -367,6 +380,10 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					),
 					'400': errorResponse('The form is not what the server expects.', UPLOAD_400_CODES),
 					'403': ref('responses', 'CrossOriginForbidden'),
+					'409': errorResponse(
+						'With `X-Access-Key`: a drop (live, or its tombstone) or an upload in progress already holds that access key. Draw another passphrase and send again.',
+						['DROP_EXISTS']
+					),
 					'413': errorResponse(
 						'The file is larger than `MAX_FILE_SIZE` (refused from the declared length when it is known, otherwise the moment the limit is passed).',
 						['FILE_TOO_LARGE']
@@ -650,16 +667,22 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				type: 'object',
 				properties: {
 					passphrase: { type: 'string', examples: ['orbit-velvet-gravy-amulet'] },
-					key: { type: 'string', description: 'Accepted in place of `passphrase`.' }
+					key: { type: 'string', description: 'Accepted in place of `passphrase`.' },
+					access_key: schema('AccessKey')
 				},
-				anyOf: [{ required: ['passphrase'] }, { required: ['key'] }]
+				anyOf: [{ required: ['passphrase'] }, { required: ['key'] }, { required: ['access_key'] }]
+			},
+			AccessKey: {
+				type: 'string',
+				description:
+					'base64url (no padding) of scrypt(normalised passphrase, "raven-zero/v2", N=2^14, r=8, p=1, 32 bytes). A secret equal to the passphrase.',
+				pattern: '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$'
 			},
 			CreatedDrop: {
 				type: 'object',
+				description:
+					'`key`, `preview_url` and `download_url` are present when the server drew the passphrase; an upload with `X-Access-Key` gets none of them.',
 				required: [
-					'key',
-					'preview_url',
-					'download_url',
 					'expiry',
 					'uses',
 					'filename',
@@ -734,7 +757,10 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					'sha256'
 				],
 				properties: {
-					key: { ...schema('Passphrase'), description: 'The passphrase, normalised.' },
+					key: {
+						oneOf: [schema('Passphrase'), { type: 'null' }],
+						description: 'The passphrase, normalised; null when asked by access key.'
+					},
 					status: { enum: ['active', 'expired', 'burned'] },
 					remaining_uses: { type: 'integer', minimum: 0, maximum: 5 },
 					expires_at: { oneOf: [schema('Timestamp'), { type: 'null' }] },

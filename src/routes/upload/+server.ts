@@ -6,20 +6,24 @@ import { services } from '$lib/server/services';
 /** `POST /upload` and `POST /upload/` both work: curl does not follow a 308. */
 export const trailingSlash = 'ignore';
 
-/** multipart `file` (+ `expiry`, `uses`) -> 201 with the passphrase and the seed's fields. */
+/**
+ * multipart `file` (+ `expiry`, `uses`) -> 201 with the passphrase and the seed's fields. A
+ * sender that drew its own passphrase (the send page) sends only its access key, in
+ * `X-Access-Key`; the answer then has no `key` and no links, which the server cannot know.
+ */
 export const POST: RequestHandler = async ({ request, url }) => {
 	const length = request.headers.get('content-length');
 	const created = await services().drops.create({
 		body: request.body,
 		contentType: request.headers.get('content-type'),
-		contentLength: length === null ? undefined : Number(length)
+		contentLength: length === null ? undefined : Number(length),
+		accessKey: request.headers.get('x-access-key')?.trim()
 	});
 	if (!created.ok) return refusalResponse(created);
 	const { passphrase, metadata, expiresAt } = created;
 	return Response.json(
 		{
-			key: passphrase,
-			...dropUrls(url, passphrase),
+			...(passphrase === null ? {} : { key: passphrase, ...dropUrls(url, passphrase) }),
 			expiry: metadata.expiry_minutes,
 			uses: metadata.uses,
 			filename: metadata.filename,

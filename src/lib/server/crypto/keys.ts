@@ -1,33 +1,32 @@
 /**
- * Passphrase -> keys. The server keeps no key: everything below is recomputed from the
- * passphrase on every request that knows it, and only `lookupId` is ever stored.
+ * Passphrase -> keys, version 2. The server keeps no key: everything below is recomputed on
+ * every request that names a drop, and only `lookupId` is ever stored.
  *
- *   master    = scrypt(passphrase, "raven-zero/v1" + SERVER_SECRET, N=2^14, r=8, p=1, 32 bytes)
- *   lookupId  = HKDF-SHA256(master, info "raven-zero/v1/lookup")    16 bytes, hex
- *   metaKey   = HKDF-SHA256(master, info "raven-zero/v1/metadata")  32 bytes
- *   fileKey   = HKDF-SHA256(master, salt = file salt, info "raven-zero/v1/file")  32 bytes
+ *   access    = scrypt(passphrase, "raven-zero/v2", N=2^14, r=8, p=1, 32 bytes)   (access-key.ts)
+ *   master    = HKDF-SHA256(access, salt = SERVER_SECRET or empty, info "raven-zero/v2/master")
+ *   lookupId  = HKDF-SHA256(master, info "raven-zero/v2/lookup")    16 bytes, hex
+ *   metaKey   = HKDF-SHA256(master, info "raven-zero/v2/metadata")  32 bytes
+ *   fileKey   = HKDF-SHA256(master, salt = file salt, info "raven-zero/v2/file")  32 bytes
  *
- * N=2^14 costs about 38 ms and 16 MiB on our 2-core machines: it keeps a download of a small
- * file near the seed's 100 ms while a guess at a 4-word passphrase still costs an offline
- * attacker about 10^15 scrypt calls (see README, "Security model").
+ * Whoever knows the passphrase can compute `access`: the pages do, in a Web Worker, and send
+ * only that (the passphrase never leaves the browser); the server computes it for curl and
+ * the no-JavaScript forms. From `access` on, only cheap HKDF steps run here. SERVER_SECRET
+ * keeps its promise: without it a stolen disk and Redis cannot even be guessed at; with it
+ * unset, an offline guess still costs one full scrypt (see README, "Security model").
  */
-import {
-	createCipheriv,
-	createDecipheriv,
-	hkdf,
-	randomBytes,
-	scrypt,
-	type ScryptOptions
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdf, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 
-export const SCRYPT_PARAMS = Object.freeze({ N: 2 ** 14, r: 8, p: 1, keyLength: 32 });
-const SALT_PREFIX = 'raven-zero/v1';
+import { ACCESS_KEY_BYTES, ACCESS_KEY_SCRYPT } from '../../access-key-params';
+import { accessKeyFromPassphrase } from './access-key';
+
+export const SCRYPT_PARAMS = Object.freeze({ ...ACCESS_KEY_SCRYPT, keyLength: ACCESS_KEY_BYTES });
 const INFO = {
-	lookup: 'raven-zero/v1/lookup',
-	metadata: 'raven-zero/v1/metadata',
-	file: 'raven-zero/v1/file'
+	master: 'raven-zero/v2/master',
+	lookup: 'raven-zero/v2/lookup',
+	metadata: 'raven-zero/v2/metadata',
+	file: 'raven-zero/v2/file'
 } as const;
 
 export type DropKeys = {
@@ -51,14 +50,6 @@ export const KDF_CONCURRENCY = Math.max(
 );
 const kdfSlots = pLimit(KDF_CONCURRENCY);
 
-function scryptAsync(password: string, salt: string, options: ScryptOptions): Promise<Buffer> {
-	return new Promise((resolve, reject) =>
-		scrypt(password, salt, SCRYPT_PARAMS.keyLength, options, (error, key) =>
-			error ? reject(error) : resolve(key)
-		)
-	);
-}
-
 function hkdfAsync(key: Buffer, salt: Buffer, info: string, length: number): Promise<Buffer> {
 	return new Promise((resolve, reject) =>
 		hkdf('sha256', key, salt, info, length, (error, derived) =>
@@ -68,25 +59,37 @@ function hkdfAsync(key: Buffer, salt: Buffer, info: string, length: number): Pro
 }
 
 /**
- * Derive a drop's keys from its normalised passphrase (as Wordlist.check returns it).
- * Runs scrypt on libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once.
+ * The access key of a normalised passphrase (as Wordlist.check returns it): one scrypt on
+ * libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once.
  */
-export async function deriveKeys(passphrase: string, serverSecret?: string): Promise<DropKeys> {
-	const { N, r, p } = SCRYPT_PARAMS;
-	const master = await kdfSlots(() =>
-		scryptAsync(passphrase, SALT_PREFIX + (serverSecret ?? ''), {
-			N,
-			r,
-			p,
-			maxmem: 64 * 1024 * 1024
-		})
-	);
+export function accessForPassphrase(passphrase: string): Promise<Buffer> {
+	return kdfSlots(() => {
+		kdfRuns++;
+		return accessKeyFromPassphrase(passphrase);
+	});
+}
+
+let kdfRuns = 0;
+
+/** How many scrypt runs this process has started (tests; later the metrics). */
+export function scryptRunCount(): number {
+	return kdfRuns;
+}
+
+/** A drop's keys from its access key: HKDF only, no scrypt. */
+export async function keysFromAccess(access: Buffer, serverSecret?: string): Promise<DropKeys> {
+	const master = await hkdfAsync(access, Buffer.from(serverSecret ?? '', 'utf8'), INFO.master, 32);
 	const empty = Buffer.alloc(0);
 	const [lookup, metaKey] = await Promise.all([
 		hkdfAsync(master, empty, INFO.lookup, 16),
 		hkdfAsync(master, empty, INFO.metadata, 32)
 	]);
 	return { lookupId: lookup.toString('hex'), metaKey, master };
+}
+
+/** A drop's keys from its normalised passphrase: accessForPassphrase, then keysFromAccess. */
+export async function deriveKeys(passphrase: string, serverSecret?: string): Promise<DropKeys> {
+	return keysFromAccess(await accessForPassphrase(passphrase), serverSecret);
 }
 
 /** The key of one stored file, bound to the random salt in its header. */

@@ -3,7 +3,7 @@ import { getConfig } from '../config';
 import { withHeaders } from './headers';
 
 const ALLOWED_METHODS = 'GET, POST';
-const ALLOWED_HEADERS = 'Content-Type, Accept';
+const ALLOWED_HEADERS = 'Content-Type, Accept, X-Access-Key';
 const EXPOSED_HEADERS = [
 	'X-SHA256',
 	'Content-Disposition',

@@ -1,34 +1,35 @@
 /**
  * The lookup endpoints share their shape: a passphrase from the path (GET, as the seed's
- * clients do) or from the body (POST, as our pages do), one use case, one response.
+ * clients do) or the drop's name from the body or X-Access-Key (POST, as our pages do), one
+ * use case, one response.
  */
 import type { RequestEvent } from '@sveltejs/kit';
 import { clientAddress } from '../limits';
 import { services } from '../services';
-import { readPassphrase } from './passphrase-body';
+import { readDropName } from './passphrase-body';
 import { errorResponse, refusalFor, refusalResponse } from './refusals';
 import { downloadHeaders, dropUrls } from './responses';
 
 type Source = 'path' | 'body';
 
-async function passphraseOf(event: RequestEvent, source: Source) {
-	if (source === 'path') return { ok: true as const, passphrase: event.params.key ?? '' };
-	return readPassphrase(event.request);
+async function nameOf(event: RequestEvent, source: Source) {
+	if (source === 'path') return { ok: true as const, name: event.params.key ?? '' };
+	return readDropName(event.request);
 }
 
 export async function respondWithDownload(event: RequestEvent, source: Source): Promise<Response> {
-	const input = await passphraseOf(event, source);
+	const input = await nameOf(event, source);
 	if (!input.ok) return refusalResponse(input);
-	const result = await services().drops.download(input.passphrase, clientAddress(event));
+	const result = await services().drops.download(input.name, clientAddress(event));
 	// The retrieval page's no-JavaScript form posts here: send that browser back to it.
 	if (!result.ok) return refusalFor(event.request, result, source === 'body' ? '/r' : undefined);
 	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
 }
 
 export async function respondWithStatus(event: RequestEvent, source: Source): Promise<Response> {
-	const input = await passphraseOf(event, source);
+	const input = await nameOf(event, source);
 	if (!input.ok) return refusalResponse(input);
-	const result = await services().drops.status(input.passphrase, clientAddress(event));
+	const result = await services().drops.status(input.name, clientAddress(event));
 	if (!result.ok) return refusalResponse(result);
 	return Response.json({
 		key: result.passphrase,
@@ -43,10 +44,9 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 	});
 }
 
-export async function respondWithPreview(event: RequestEvent, source: Source): Promise<Response> {
-	const input = await passphraseOf(event, source);
-	if (!input.ok) return refusalResponse(input);
-	const result = await services().drops.preview(input.passphrase, clientAddress(event));
+/** The seed's one-time preview, by the passphrase in the path. */
+export async function respondWithPreview(event: RequestEvent): Promise<Response> {
+	const result = await services().drops.preview(event.params.key ?? '', clientAddress(event));
 	if (!result.ok) return refusalResponse(result);
 	const { metadata, expiresAt, remainingUses, passphrase } = result;
 	const { download_url } = dropUrls(event.url, passphrase);

@@ -1,36 +1,59 @@
 /**
- * The passphrase from a POST body, so that web pages never put it in a URL: a form field
- * (`passphrase` or `key`) or JSON `{ "passphrase": "..." }` / `{ "key": "..." }`.
+ * How a POST names a drop, so that it never sits in a URL: the access key the pages derive
+ * (an `X-Access-Key` header, or `access_key` as a form field or in JSON), or the passphrase
+ * (a form field `passphrase` or `key`, or JSON `{ "passphrase": "..." }` / `{ "key": "..." }`).
  */
+import type { DropName } from '../drops';
 import { refuse, type Outcome } from '../refusal';
 
 const MAX_BODY_BYTES = 4096;
 
 export type BodyPassphrase = Outcome<{ passphrase: string }>;
 
+/** The drop a POST names: by access key (header or body) or by passphrase (body). */
+export async function readDropName(request: Request): Promise<Outcome<{ name: DropName }>> {
+	const header = request.headers.get('x-access-key');
+	if (header !== null) return { ok: true, name: { accessKey: header.trim() } };
+	const read = await readFields(request);
+	if (!read.ok) return read;
+	const { fields } = read;
+	if (typeof fields.access_key === 'string') {
+		return { ok: true, name: { accessKey: fields.access_key.trim() } };
+	}
+	const passphrase = fields.passphrase ?? fields.key;
+	if (typeof passphrase !== 'string') return refuse('BAD_REQUEST');
+	return { ok: true, name: passphrase };
+}
+
+/** The passphrase of a form post (the no-JavaScript retrieval page). */
 export async function readPassphrase(request: Request): Promise<BodyPassphrase> {
+	const read = await readFields(request);
+	if (!read.ok) return read;
+	const value = read.fields.passphrase ?? read.fields.key;
+	if (typeof value !== 'string') return refuse('BAD_REQUEST');
+	return { ok: true, passphrase: value };
+}
+
+/** The fields of a small JSON or form body. */
+async function readFields(request: Request): Promise<Outcome<{ fields: Record<string, unknown> }>> {
 	const declared = Number(request.headers.get('content-length') ?? 0);
 	if (declared > MAX_BODY_BYTES) return refuse('BODY_TOO_LARGE');
 	const type = request.headers.get('content-type')?.toLowerCase() ?? '';
-	let value: unknown;
+	let fields: Record<string, unknown>;
 	try {
 		const text = await readBounded(request);
 		if (type.startsWith('application/json')) {
-			const body = JSON.parse(text) as Record<string, unknown> | null;
-			value = body?.passphrase ?? body?.key;
+			const body: unknown = JSON.parse(text);
+			fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 		} else if (type.startsWith('application/x-www-form-urlencoded') || type === '') {
-			const form = new URLSearchParams(text);
-			value = form.get('passphrase') ?? form.get('key');
+			fields = Object.fromEntries(new URLSearchParams(text));
 		} else {
 			return refuse('UNSUPPORTED_MEDIA_TYPE');
 		}
 	} catch {
 		return refuse('BAD_REQUEST', { detail: 'The request body could not be read.' });
 	}
-	if (typeof value !== 'string') {
-		return refuse('BAD_REQUEST');
-	}
-	return { ok: true, passphrase: value };
+	return { ok: true, fields };
 }
 
 /** Read at most MAX_BODY_BYTES, whatever Content-Length claimed (or did not). */
