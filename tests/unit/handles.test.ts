@@ -101,7 +101,9 @@ describe('cors', () => {
 		const friendly = await cors({ event: preflight('https://friend.example'), resolve: ok() });
 		expect(friendly.status).toBe(204);
 		expect(friendly.headers.get('access-control-allow-methods')).toBe('GET, POST');
-		expect(friendly.headers.get('access-control-allow-headers')).toBe('Content-Type, Accept, X-Access-Key');
+		expect(friendly.headers.get('access-control-allow-headers')).toBe(
+			'Content-Type, Accept, X-Access-Key'
+		);
 
 		const hostile = await cors({ event: preflight('https://evil.example'), resolve: ok() });
 		expect(hostile.status).toBe(204);

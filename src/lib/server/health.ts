@@ -26,7 +26,8 @@ export type HealthReport = {
 	started_at: string;
 };
 
-const startedAt = new Date();
+/** When this process started (not when this module was first loaded: the first health check). */
+const startedAt = new Date(Date.now() - process.uptime() * 1000);
 
 async function storageState(): Promise<ServiceState> {
 	const { storagePath, tempPath } = getConfig();

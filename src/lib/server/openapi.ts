@@ -125,6 +125,7 @@ const UPLOAD_400_CODES = [
 
 /** The answers every passphrase lookup shares, whichever way the passphrase arrives. */
 const LOOKUP_SHARED: Record<string, ResponseObject | Ref> = {
+	'403': ref('responses', 'CrossOriginForbidden'),
 	'404': errorResponse(
 		'No drop has this passphrase (or its tombstone has lapsed too). Counts as a failed lookup for the client address; `DOWNLOAD_FAIL_LIMIT` of them block it.',
 		['UNKNOWN_PASSPHRASE']
@@ -539,7 +540,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 		},
 		responses: {
 			CrossOriginForbidden: errorResponse(
-				'A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`. Clients that send no `Origin` (curl, scripts) are not affected.',
+				"A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`, or a lookup that another site embedded (`Sec-Fetch-Site: cross-site` with a `Sec-Fetch-Mode` other than `navigate`: an image, a script, a fetch), refused before any work so that a hostile page cannot spend its visitors' guesses. Clients that send no `Origin` (curl, scripts) are not affected.",
 				['CROSS_ORIGIN_FORBIDDEN']
 			),
 			StoreUnavailable: errorResponse(

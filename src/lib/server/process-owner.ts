@@ -10,7 +10,7 @@
  * them at once when the holder is certainly dead, and keep them whenever it cannot tell.
  */
 import { randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The PID namespace (Linux), so that PIDs are only compared within one namespace. */
@@ -31,9 +31,11 @@ export const PROCESS_OWNER = [hostname(), pidNamespace(), String(process.pid), r
 
 /**
  * Whether `owner` (a PROCESS_OWNER) names a process that has certainly stopped: on this host
- * and in this PID namespace, either its PID runs nothing, or it is our own PID under another
- * start (an earlier life of a restarted container). Anything else (another host or container,
- * an unknown format, a PID in use) is not judged: false, and the part is kept as before.
+ * and in this PID namespace, either its PID runs nothing or only a zombie (a process that
+ * ended but that its parent has not reaped: `kill(pid, 0)` still succeeds on it), or it is our
+ * own PID under another start (an earlier life of a restarted container). Anything else
+ * (another host or container, an unknown format, a PID in use) is not judged: false, and the
+ * part is kept as before.
  */
 export function isDeadOwner(owner: string): boolean {
 	const [host, namespace, pidText, start, ...rest] = owner.split(SEPARATOR);
@@ -45,9 +47,25 @@ export function isDeadOwner(owner: string): boolean {
 	if (pid === process.pid) return owner !== PROCESS_OWNER;
 	try {
 		process.kill(pid, 0);
-		return false;
+		return isZombie(pid);
 	} catch (error) {
 		// EPERM: it runs, as another user.
 		return (error as NodeJS.ErrnoException).code === 'ESRCH';
+	}
+}
+
+/**
+ * Whether a PID is a zombie, from /proc/<pid>/stat: `pid (command) state ...`, the state
+ * after the last `)` (the command may itself hold parentheses). False where /proc is missing.
+ */
+function isZombie(pid: number): boolean {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat
+			.slice(stat.lastIndexOf(')') + 1)
+			.trim()
+			.startsWith('Z');
+	} catch {
+		return false;
 	}
 }

@@ -1,7 +1,7 @@
 import type { Handle } from '@sveltejs/kit';
 import { isCorsAllowed } from './cors';
 import { errorResponse } from './refusals';
-import { API_ROUTES } from './route-kinds';
+import { API_ROUTES, LOOKUP_PAGES, LOOKUP_ROUTES } from './route-kinds';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -12,6 +12,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * form actions require a same-origin browser: browsers always send Origin on a POST.
  */
 export const originGuard: Handle = async ({ event, resolve }) => {
+	if (isCrossSiteSubresourceLookup(event.request, event.route.id)) {
+		return errorResponse(
+			'CROSS_ORIGIN_FORBIDDEN',
+			'Lookups embedded in other sites (images, scripts, fetches) are not accepted.'
+		);
+	}
 	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
 	const origin = event.request.headers.get('origin');
 	const sameOrigin = origin === event.url.origin;
@@ -23,3 +29,18 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 	}
 	return resolve(event);
 };
+
+/**
+ * A lookup another site's page made its visitor's browser send as a subresource (an `<img>`,
+ * a `fetch`): `Sec-Fetch-Site: cross-site` and a `Sec-Fetch-Mode` other than `navigate`.
+ * Refused before any work, so a hostile page cannot spend its visitors' guesses and get them
+ * blocked (ten `<img src=/status/…>` used to count ten failures). These headers can be forged
+ * by any other client, so they only ever make the service refuse more: a request without them
+ * is treated as before. A link followed to a download (`navigate`) still works.
+ */
+function isCrossSiteSubresourceLookup(request: Request, routeId: string | null): boolean {
+	if (routeId === null || !(LOOKUP_ROUTES.has(routeId) || LOOKUP_PAGES.has(routeId))) return false;
+	const site = request.headers.get('sec-fetch-site');
+	const mode = request.headers.get('sec-fetch-mode');
+	return site === 'cross-site' && mode !== 'navigate';
+}

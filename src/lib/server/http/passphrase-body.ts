@@ -50,13 +50,21 @@ async function readFields(request: Request): Promise<Outcome<{ fields: Record<st
 		} else {
 			return refuse('UNSUPPORTED_MEDIA_TYPE');
 		}
-	} catch {
+	} catch (error) {
+		if (error instanceof BodyTooLarge) return refuse('BODY_TOO_LARGE');
 		return refuse('BAD_REQUEST', { detail: 'The request body could not be read.' });
 	}
 	return { ok: true, fields };
 }
 
-/** Read at most MAX_BODY_BYTES, whatever Content-Length claimed (or did not). */
+class BodyTooLarge extends Error {}
+
+/**
+ * Read at most MAX_BODY_BYTES, whatever Content-Length claimed (or did not). Past it, stop
+ * reading without cancelling the body: a cancel destroys the socket before the 413 is sent
+ * (a chunked body over 4 KiB used to get no answer at all); server/index.js closes the
+ * connection once the answer is out.
+ */
 async function readBounded(request: Request): Promise<string> {
 	if (!request.body) return '';
 	const reader = request.body.getReader();
@@ -67,8 +75,8 @@ async function readBounded(request: Request): Promise<string> {
 		if (done) break;
 		total += value.byteLength;
 		if (total > MAX_BODY_BYTES) {
-			await reader.cancel();
-			throw new Error('Body too large');
+			reader.releaseLock();
+			throw new BodyTooLarge();
 		}
 		parts.push(value);
 	}
