@@ -40,15 +40,80 @@ function truncateUtf8(name: string, limit: number): string {
 }
 
 /**
- * `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`. The fallback
- * replaces anything outside printable ASCII, and quotes and backslashes, with `_`; so no
- * header injection is possible whatever the name holds.
+ * What NFKD leaves whole but has a usual ASCII spelling: Latin letters of their own (not a base
+ * letter with a mark) and typographic quotes (`"` itself cannot stand in the quoted fallback).
+ */
+const ASCII_SPELLINGS: Readonly<Record<string, string>> = {
+	ß: 'ss',
+	ẞ: 'SS',
+	æ: 'ae',
+	Æ: 'AE',
+	œ: 'oe',
+	Œ: 'OE',
+	ø: 'o',
+	Ø: 'O',
+	đ: 'd',
+	Đ: 'D',
+	ð: 'd',
+	Ð: 'D',
+	ł: 'l',
+	Ł: 'L',
+	þ: 'th',
+	Þ: 'Th',
+	ı: 'i',
+	'\u2018': "'",
+	'\u2019': "'",
+	'\u201A': "'",
+	'\u201C': "'",
+	'\u201D': "'",
+	'\u201E': "'"
+};
+
+/** What the quoted `filename` may hold: printable ASCII without quote, backslash or slash. */
+const PLAIN = /^[\x20-\x7e]*$/;
+const NOT_PLAIN = /["\\/]/;
+
+/**
+ * One code point spelled in ASCII, or `_` when it has no spelling: dashes become `-`; a letter
+ * loses its marks after NFKD (ü → u, ﬁ → fi, Ｆ → F); a symbol keeps them, so `≠` (= plus a
+ * combining stroke) is `_`, not `=`; a stray combining mark (an emoji variation selector)
+ * disappears. A compatibility form that would turn into `/`, `\` or `"` stays `_`.
+ */
+function spellInAscii(char: string): string {
+	const spelled = ASCII_SPELLINGS[char];
+	if (spelled !== undefined) return spelled;
+	if (/^\p{Pd}$/u.test(char)) return '-';
+	if (/^\p{M}$/u.test(char)) return '';
+	let plain = char.normalize('NFKD');
+	if (/^\p{L}$/u.test(char)) plain = plain.replace(/\p{M}/gu, '');
+	return PLAIN.test(plain) && !NOT_PLAIN.test(plain) ? plain : '_';
+}
+
+/**
+ * The quoted `filename` for clients that ignore `filename*` (`curl -OJ` saves under it): the
+ * name transliterated code point by code point, so `Grüße – 日本語 🐦.txt` is
+ * `Grusse - ___ _.txt`. Always printable ASCII without `"` or `\`, so it needs no escaping and
+ * cannot inject a header.
+ */
+function asciiFallback(filename: string): string {
+	let fallback = '';
+	for (const char of filename) fallback += spellInAscii(char);
+	return fallback || FALLBACK_NAME;
+}
+
+/**
+ * `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266):
+ * `filename*` is the exact UTF-8 name, `filename` a readable ASCII spelling of it.
+ *
+ * Not the `content-disposition` package: its own fallback is Latin-1 with `?`, so the fallback
+ * would stay ours to write (it takes a custom string), and whenever that equals the name (every
+ * ASCII name) it leaves `filename*` out, changing the header clients get today. What it would
+ * save is the one encoding line below.
  */
 export function contentDisposition(filename: string): string {
-	const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
 	const encoded = encodeURIComponent(filename).replace(
 		/['()*]/g,
 		(char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`
 	);
-	return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+	return `attachment; filename="${asciiFallback(filename)}"; filename*=UTF-8''${encoded}`;
 }

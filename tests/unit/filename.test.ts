@@ -1,0 +1,61 @@
+/**
+ * Content-Disposition for downloads: `filename*` carries the exact UTF-8 name, and the plain
+ * `filename` is what clients that ignore `filename*` save under (`curl -OJ`), so it must be a
+ * readable ASCII spelling of the name rather than a row of underscores.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { contentDisposition, sanitizeFilename } from '../../src/lib/server/filename';
+
+/** The two parameters of an `attachment; filename="…"; filename*=UTF-8''…` value. */
+function parametersOf(header: string): { fallback: string; exact: string } {
+	const match =
+		/^attachment; filename="([^"\\]*)"; filename\*=UTF-8''([A-Za-z0-9%._~!$&+-]*)$/.exec(header);
+	if (!match) throw new Error(`unexpected header: ${header}`);
+	return { fallback: match[1]!, exact: decodeURIComponent(match[2]!) };
+}
+
+describe('contentDisposition', () => {
+	test('the name from the issue: a readable fallback for curl -OJ, the exact name in filename*', () => {
+		const name = 'Grüße – 日本語 résumé 🐦.txt';
+		expect(contentDisposition(name)).toBe(
+			`attachment; filename="Grusse - ___ resume _.txt"; ` +
+				`filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%E2%80%93%20%E6%97%A5%E6%9C%AC%E8%AA%9E%20r%C3%A9sum%C3%A9%20%F0%9F%90%A6.txt`
+		);
+	});
+
+	test.each([
+		['report.bin', 'report.bin'],
+		['plain ASCII (with) [brackets] & 100%.txt', 'plain ASCII (with) [brackets] & 100%.txt'],
+		['say "hi" \\ bye.txt', 'say _hi_ _ bye.txt'],
+		['naïve café.pdf', 'naive cafe.pdf'],
+		['cafe\u0301 decomposed.txt', 'cafe decomposed.txt'],
+		['Ærøskøbing Œuvre ẞ.txt', 'AEroskobing OEuvre SS.txt'],
+		['Łódź — 2024‐01.txt', 'Lodz - 2024-01.txt'],
+		['Ｆｕｌｌｗｉｄｔｈ ﬁle №1.txt', 'Fullwidth file No1.txt'],
+		['‘quoted’ “twice”.txt', "'quoted' 'twice'.txt"],
+		// Hangul syllables decompose into several jamo under NFKD: still one `_` each.
+		['한국어.txt', '___.txt'],
+		// One `_` per code point, never per UTF-16 unit; the emoji variation selector is a mark.
+		['🐦🐦✂️.txt', '___.txt'],
+		// A compatibility form that would become a path separator or a quote stays unreadable.
+		['a／b＼c＂d.txt', 'a_b_c_d.txt'],
+		['Ω ≠ ∞.txt', '_ _ _.txt']
+	] as const)('%s falls back to %s', (name, fallback) => {
+		const parameters = parametersOf(contentDisposition(name));
+		expect(parameters.fallback).toBe(fallback);
+		expect(parameters.exact).toBe(name);
+	});
+
+	test('any sanitised name gives a header-safe fallback and an exact filename*', () => {
+		fc.assert(
+			fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (raw) => {
+				const name = sanitizeFilename(raw);
+				const { fallback, exact } = parametersOf(contentDisposition(name));
+				expect(fallback).toMatch(/^[\x20-\x7e]+$/);
+				expect(fallback).not.toMatch(/["\\/]/);
+				expect(exact).toBe(name);
+			})
+		);
+	});
+});
