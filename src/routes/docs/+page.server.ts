@@ -9,6 +9,12 @@ import {
 	type ResponseObject
 } from '$lib/server/openapi';
 
+/**
+ * `/docs/` renders the page too, not a bodiless 308; Kit makes its asset paths relative to the
+ * URL actually requested, so they load from either spelling.
+ */
+export const trailingSlash = 'ignore';
+
 export type FieldView = { name: string; required: boolean; description: string };
 export type EndpointView = {
 	id: string;

@@ -8,6 +8,14 @@ import { services } from '$lib/server/services';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
 
 /**
+ * `/r/` renders the page too, not a bodiless 308 (plain curl, a hand-typed link). Safe for a
+ * page: Kit writes asset and `resolve()` paths relative to the URL actually requested, and the
+ * form's `?/check` from `/r/` posts to `/r/?/check`, the same route and action
+ * (tests/integration/trailing-slash.test.ts loads and posts both).
+ */
+export const trailingSlash = 'ignore';
+
+/**
  * Retrieval without JavaScript. "Check" is this action (it consumes nothing); "Download"
  * posts the same form to `/download`, which streams the attachment (an action cannot). The
  * rate-limit handle refuses a blocked address here as on every lookup route (LOOKUP_PAGES).
