@@ -1,6 +1,12 @@
+// What both the bundle (src/) and the entry point (server/index.js) need: the headers every
+// response carries, the process settings, and the configuration table with its parser.
+// Plain JavaScript, because the entry point imports it directly, before build/handler.js.
+import path from 'node:path';
+import process from 'node:process';
+import * as v from 'valibot';
+
 // The headers every response carries: Kit's responses (src/lib/server/http/security-headers.ts)
 // and the static assets that adapter-node serves before any hook runs (server/index.js).
-// Plain JavaScript so both the bundle and the entry point can import it.
 
 /** @type {Readonly<Record<string, string>>} */
 export const SECURITY_HEADERS = Object.freeze({
@@ -42,3 +48,505 @@ export const NODE_FLAGS = Object.freeze(['--initial-old-space-size=32']);
  * on libuv's threads stays mapped in each of them after use.
  */
 export const SERVER_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
+
+// ---- Configuration ------------------------------------------------------------------------
+//
+// Every environment variable Raven Zero reads, declared once in SETTINGS below: its Config
+// field, its default (as it would be written in the environment), what it means (README.md's
+// configuration table says the same, checked by tests/unit/config.test.ts) and a valibot
+// schema from the text to the value. parseConfig() is the only parser: src/lib/server/config.ts
+// calls it for the bundle, server/index.js calls it before it imports build/handler.js (which
+// reads BODY_SIZE_LIMIT and PROTOCOL_HEADER from process.env as it loads).
+//
+// Every schema's messages are the "should be ..." part of the one error line, modelled on
+// adapter-node's src/env.js: `Invalid value for X: "…" (should be …)`.
+
+/** A mistake in the environment or in a file the service needs at start: printed, then exit 1. */
+export class StartupError extends Error {
+	name = 'StartupError';
+}
+
+export const LOG_LEVELS = /** @type {const} */ ([
+	'fatal',
+	'error',
+	'warn',
+	'info',
+	'debug',
+	'trace',
+	'silent'
+]);
+
+const RATE = /^(\d+)\s*\/\s*(second|minute|hour|day)$/i;
+/** @type {Record<string, number>} */
+const RATE_UNITS = { second: 1, minute: 60, hour: 3600, day: 86_400 };
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
+/** adapter-node's BODY_SIZE_LIMIT syntax: a byte count with an optional K, M or G (or Infinity). */
+const BYTES = /^(\d+)([KMG])?$/i;
+/** @type {Record<string, number>} */
+const BYTE_UNITS = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+const LIST_EXPECTED = 'a comma-separated list or a JSON array of strings';
+
+/**
+ * @param {number} min
+ * @param {number} max
+ */
+const wholeNumber = (min, max) =>
+	v.message(
+		v.pipe(
+			v.string(),
+			v.regex(/^\d+$/),
+			v.transform(Number),
+			v.safeInteger(),
+			v.minValue(min),
+			v.maxValue(max)
+		),
+		`a whole number from ${min} to ${max}`
+	);
+
+const rateLimit = v.message(
+	v.pipe(
+		v.string(),
+		v.regex(RATE),
+		v.transform((value) => {
+			const [, points = '', unit = ''] = RATE.exec(value) ?? [];
+			const name = unit.toLowerCase();
+			return {
+				points: Number(points),
+				durationSeconds: RATE_UNITS[name] ?? 0,
+				text: `${points}/${name}`
+			};
+		}),
+		v.check(({ points }) => points >= 1 && Number.isSafeInteger(points))
+	),
+	'N/second, N/minute, N/hour or N/day with N at least 1'
+);
+
+/**
+ * A comma-separated list or a JSON array of strings (the seed accepted both), trimmed, without
+ * empty items; undefined when the JSON is not an array of strings.
+ * @param {string} value
+ * @returns {string[] | undefined}
+ */
+function splitList(value) {
+	/** @type {unknown} */
+	let items = value.split(',');
+	if (value.startsWith('[')) {
+		try {
+			items = JSON.parse(value);
+		} catch {
+			return undefined;
+		}
+	}
+	if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) return undefined;
+	return items.map((item) => item.trim()).filter(Boolean);
+}
+
+const list = v.pipe(
+	v.undefinedable(v.string(), ''),
+	v.transform(splitList),
+	v.array(v.string(), LIST_EXPECTED)
+);
+
+const mimeTypes = v.pipe(
+	list,
+	v.transform((types) => types.map((type) => type.toLowerCase())),
+	v.check(
+		(types) => types.every((type) => MIME_TYPE.test(type)),
+		'MIME types such as image/png or image/*, comma-separated'
+	),
+	v.transform((types) => Object.freeze(types))
+);
+
+/** @param {string} value */
+function isOrigin(value) {
+	if (value === '*') return true;
+	try {
+		const url = new URL(value);
+		return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+	} catch {
+		return false;
+	}
+}
+
+const origins = v.pipe(
+	list,
+	v.check(
+		(values) => values.every(isOrigin),
+		'origins such as https://example.org, comma-separated, or *'
+	),
+	v.transform((values) => Object.freeze(values))
+);
+
+/**
+ * @param {string[]} protocols
+ * @param {string} expected
+ */
+const optionalUrl = (protocols, expected) =>
+	v.undefinedable(
+		v.message(
+			v.pipe(
+				v.string(),
+				v.check((value) => {
+					try {
+						return protocols.includes(new URL(value).protocol);
+					} catch {
+						return false;
+					}
+				})
+			),
+			expected
+		)
+	);
+
+// Not the `bytes` package: it reads 512K as 512 bytes and refuses Infinity, both of which
+// adapter-node (and so this setting) accepts.
+const byteCount = v.undefinedable(
+	v.message(
+		v.pipe(
+			v.string(),
+			v.check((value) => value === 'Infinity' || BYTES.test(value)),
+			v.transform((value) => {
+				const [, count = '', unit = ''] = BYTES.exec(value) ?? [];
+				return value === 'Infinity'
+					? Infinity
+					: Number(count) * (BYTE_UNITS[unit.toUpperCase()] ?? 1);
+			})
+		),
+		'a byte count such as 12000000, 512K, 20M or Infinity'
+	)
+);
+
+const text = v.string();
+const optionalText = v.undefinedable(v.string());
+const PROXY_HEADERS = "adapter-node's proxy headers, as documented there";
+
+/**
+ * One environment variable: `env` is its name, `default` the value used when it is unset or
+ * empty (written as in the environment; none: the field is undefined unless derived below),
+ * `documentedDefault` the README's wording where the default is not a literal value, `secret`
+ * keeps its value out of error lines, and `meaning` is README's description, word for word.
+ * @typedef {{
+ *   env: string,
+ *   default?: string,
+ *   documentedDefault?: string,
+ *   secret?: boolean,
+ *   meaning: string,
+ *   schema: v.GenericSchema<string | undefined, unknown>
+ * }} Setting
+ */
+
+/** Every variable, in README's order; the keys are the Config fields. */
+export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
+	redisUrl: {
+		env: 'REDIS_URL',
+		schema: optionalUrl(
+			['redis:', 'rediss:'],
+			'a redis:// or rediss:// URL, or unset for the in-process store'
+		),
+		meaning:
+			'`redis://` or `rediss://` URL of Redis or Valkey. Unset: the in-process store (one instance, nothing survives a restart; logged as a warning)'
+	},
+	storagePath: {
+		env: 'STORAGE_PATH',
+		default: './storage/uploads',
+		schema: text,
+		meaning: 'where encrypted drops are kept'
+	},
+	tempPath: {
+		env: 'TEMP_PATH',
+		default: './storage/temp',
+		schema: text,
+		meaning:
+			'where uploads are written until complete (same file system as `STORAGE_PATH`, so the final rename is atomic)'
+	},
+	maxFileSize: {
+		env: 'MAX_FILE_SIZE',
+		default: '10485760',
+		schema: wholeNumber(1, Number.MAX_SAFE_INTEGER),
+		meaning: 'largest file in bytes'
+	},
+	allowedMimeTypes: {
+		env: 'ALLOWED_MIME_TYPES',
+		documentedDefault: 'empty (all)',
+		schema: mimeTypes,
+		meaning:
+			"comma list or JSON array of types, `image/*` wildcards allowed; matched against the type detected from the file's bytes"
+	},
+	uploadRateLimit: {
+		env: 'UPLOAD_RATE_LIMIT',
+		default: '30/hour',
+		schema: rateLimit,
+		meaning: 'uploads per client address: `N/second`, `N/minute`, `N/hour` or `N/day`'
+	},
+	healthRateLimit: {
+		env: 'HEALTH_RATE_LIMIT',
+		default: '1/second',
+		schema: rateLimit,
+		meaning: 'health checks per client address'
+	},
+	downloadFailLimit: {
+		env: 'DOWNLOAD_FAIL_LIMIT',
+		default: '10',
+		schema: wholeNumber(1, 1_000_000),
+		meaning: 'unknown passphrases an address may try before it is blocked'
+	},
+	downloadBlockWindowSeconds: {
+		env: 'DOWNLOAD_BLOCK_WINDOW',
+		default: '1800',
+		schema: wholeNumber(1, 31_536_000),
+		meaning: 'seconds the failures are counted over, and how long a block lasts'
+	},
+	cleanupIntervalMinutes: {
+		env: 'CLEANUP_INTERVAL_MINUTES',
+		default: '10',
+		schema: wholeNumber(1, 1440),
+		meaning: 'how often the orphan sweep runs'
+	},
+	orphanAgeMinutes: {
+		env: 'ORPHAN_AGE_MINUTES',
+		default: '15',
+		schema: wholeNumber(1, 10_080),
+		meaning: 'temp parts and unknown files older than this are removed by the orphan sweep'
+	},
+	secureShredPasses: {
+		env: 'SECURE_SHRED_PASSES',
+		default: '1',
+		schema: wholeNumber(0, 35),
+		meaning: 'random overwrites before a file is unlinked (0-35)'
+	},
+	dicewareWordlistPath: {
+		env: 'DICEWARE_WORDLIST_PATH',
+		default: 'data/diceware_words.txt',
+		schema: text,
+		meaning: 'the word list (7,776 words, `11111<TAB>word` lines)'
+	},
+	passphraseWords: {
+		env: 'PASSPHRASE_WORDS',
+		default: '4',
+		schema: wholeNumber(3, 10),
+		meaning: 'words per passphrase (3-10)'
+	},
+	serverSecret: {
+		env: 'SERVER_SECRET',
+		secret: true,
+		schema: v.undefinedable(
+			v.message(v.pipe(v.string(), v.minLength(16)), 'at least 16 characters, or unset')
+		),
+		meaning:
+			'optional pepper (16+ characters) mixed into the key derivation and the hashing of client addresses. With it, a copy of Redis and the disk cannot even be attacked by guessing without also stealing the secret. Changing it makes existing drops unreachable'
+	},
+	corsOrigins: {
+		env: 'CORS_ORIGINS',
+		documentedDefault: 'empty',
+		schema: origins,
+		meaning:
+			'origins (comma list) whose web pages may call the API from a browser, or `*`. Empty: none'
+	},
+	minFreeDiskMb: {
+		env: 'MIN_FREE_DISK_MB',
+		default: '100',
+		schema: wholeNumber(0, 1_000_000_000),
+		meaning: 'uploads are refused (507) when the storage file system has less free'
+	},
+	logPath: {
+		env: 'LOG_PATH',
+		default: './logs/raven_zero.log',
+		schema: text,
+		meaning: 'the rotated JSON log (see Logging)'
+	},
+	logLevel: {
+		env: 'LOG_LEVEL',
+		default: 'info',
+		schema: v.message(
+			v.pipe(v.string(), v.toLowerCase(), v.picklist(LOG_LEVELS)),
+			LOG_LEVELS.join(', ')
+		),
+		meaning: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`'
+	},
+	port: {
+		env: 'PORT',
+		default: '3000',
+		schema: wholeNumber(0, 65_535),
+		meaning: 'listening port (`0`: any free port, printed in the `listening` log line)'
+	},
+	host: {
+		env: 'HOST',
+		default: '0.0.0.0',
+		schema: text,
+		meaning: 'listening address'
+	},
+	origin: {
+		env: 'ORIGIN',
+		schema: optionalUrl(['http:', 'https:'], 'an http:// or https:// URL'),
+		meaning:
+			'the public URL (`https://drop.example.org`), used for the links in responses. Set it behind a proxy'
+	},
+	addressHeader: {
+		env: 'ADDRESS_HEADER',
+		schema: v.undefinedable(
+			v.message(
+				v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9-]+$/)),
+				'a header name such as x-forwarded-for'
+			)
+		),
+		meaning:
+			'behind a proxy: the header that carries the client address (e.g. `x-forwarded-for`). Unset: the TCP peer address, and any `X-Forwarded-For` a client sends is ignored'
+	},
+	xffDepth: {
+		env: 'XFF_DEPTH',
+		default: '1',
+		schema: wholeNumber(1, 100),
+		meaning: 'with `ADDRESS_HEADER=x-forwarded-for`: how many trusted proxies are in front'
+	},
+	// adapter-node reads these three itself; declared so that they are documented (one README
+	// row for the three, as they share their meaning) and so that server/index.js can tell
+	// whether PROTOCOL_HEADER was set.
+	protocolHeader: { env: 'PROTOCOL_HEADER', schema: optionalText, meaning: PROXY_HEADERS },
+	hostHeader: { env: 'HOST_HEADER', schema: optionalText, meaning: PROXY_HEADERS },
+	portHeader: { env: 'PORT_HEADER', schema: optionalText, meaning: PROXY_HEADERS },
+	bodySizeLimit: {
+		env: 'BODY_SIZE_LIMIT',
+		documentedDefault: '`MAX_FILE_SIZE` + 64 KiB',
+		schema: byteCount,
+		meaning:
+			"adapter-node's cap on request bodies. If set, it must leave that room, so that it never silently caps an upload below `MAX_FILE_SIZE`"
+	},
+	shutdownTimeoutSeconds: {
+		env: 'SHUTDOWN_TIMEOUT',
+		default: '30',
+		schema: wholeNumber(0, 3600),
+		meaning: 'seconds in-flight requests get to finish after SIGTERM/SIGINT'
+	},
+	headersTimeoutSeconds: {
+		env: 'HEADERS_TIMEOUT',
+		default: '15',
+		schema: wholeNumber(1, 600),
+		meaning: "seconds a client gets to send a request's headers (slowloris is cut off)"
+	},
+	requestTimeoutSeconds: {
+		env: 'REQUEST_TIMEOUT',
+		default: '300',
+		schema: wholeNumber(1, 86_400),
+		meaning:
+			'seconds a client gets to send a whole request, body included: the longest an upload may take'
+	},
+	clientIdleTimeoutSeconds: {
+		env: 'CLIENT_IDLE_TIMEOUT',
+		default: '30',
+		schema: wholeNumber(1, 3600),
+		meaning:
+			'seconds a connection may stay silent in both directions (a stalled upload or a client that stopped reading a download) before it is closed'
+	},
+	// How long an upload's reservation and a download's reader mark outlive their process if it
+	// dies; a live transfer refreshes them every third of it (drops.ts). At least 3 s, so that
+	// the refresh (every second then) stays well ahead of the expiry.
+	reservationTtlSeconds: {
+		env: 'RESERVATION_TTL_SECONDS',
+		default: '600',
+		schema: wholeNumber(3, 86_400),
+		meaning:
+			"how long an upload's hold on its passphrase outlives a process that dies mid-upload (3-86400). A live upload renews it every third of this, so uploads may take longer"
+	},
+	readerTtlSeconds: {
+		env: 'READER_TTL_SECONDS',
+		default: '3600',
+		schema: wholeNumber(3, 86_400),
+		meaning:
+			"how long a download's claim on its file outlives a process that dies mid-download (3-86400). A live download renews it every third of this, so the file is never shredded under it"
+	},
+	// Read by libuv itself when its thread pool starts; declared so that the KDF concurrency
+	// (src/lib/server/crypto/keys.ts) uses the same number. libuv takes at most 1024.
+	uvThreadpoolSize: {
+		env: 'UV_THREADPOOL_SIZE',
+		default: '4',
+		documentedDefault: "`4` (Node's)",
+		schema: wholeNumber(1, 1024),
+		meaning:
+			"libuv's threads (1-1024), shared by scrypt and file I/O; at most min(cores, this - 1) scrypts run at once, so file I/O always has a thread"
+	}
+});
+
+/** @typedef {keyof typeof SETTINGS} Field */
+
+const FIELD_SCHEMAS = /** @type {{ [F in Field]: (typeof SETTINGS)[F]['schema'] }} */ (
+	Object.fromEntries(Object.entries(SETTINGS).map(([field, { schema }]) => [field, schema]))
+);
+
+/**
+ * The whole configuration: each field's schema, then what depends on several fields.
+ * @param {string} cwd the folder relative paths are resolved against
+ */
+function configSchema(cwd) {
+	/** @param {string} value */
+	const resolve = (value) => path.resolve(cwd, value);
+	return v.pipe(
+		v.object(FIELD_SCHEMAS),
+		v.transform((fields) => ({
+			...fields,
+			storagePath: resolve(fields.storagePath),
+			tempPath: resolve(fields.tempPath),
+			dicewareWordlistPath: resolve(fields.dicewareWordlistPath),
+			logPath: resolve(fields.logPath),
+			bodySizeLimit: fields.bodySizeLimit ?? fields.maxFileSize + MULTIPART_HEADROOM_BYTES
+		})),
+		// A BODY_SIZE_LIMIT below that would refuse large uploads with adapter-node's bare 413
+		// instead of the upload route's byte-exact check.
+		v.forward(
+			v.check(
+				({ bodySizeLimit, maxFileSize }) => bodySizeLimit >= maxFileSize + MULTIPART_HEADROOM_BYTES,
+				({ input }) =>
+					`at least MAX_FILE_SIZE + ${MULTIPART_HEADROOM_BYTES} = ${input.maxFileSize + MULTIPART_HEADROOM_BYTES} bytes, or unset`
+			),
+			['bodySizeLimit']
+		),
+		// The sweeps treat each folder's files by its own naming; one folder for both would make
+		// stored drops look like foreign files to the temp clean-up, which removes them.
+		v.forward(
+			v.check(
+				({ storagePath, tempPath }) => storagePath !== tempPath,
+				'a different folder from STORAGE_PATH'
+			),
+			['tempPath']
+		)
+	);
+}
+
+/** @typedef {Readonly<v.InferOutput<ReturnType<typeof configSchema>>>} Config */
+/** @typedef {Config['uploadRateLimit']} RateLimit */
+/** @typedef {(typeof LOG_LEVELS)[number]} LogLevel */
+
+/**
+ * Unset and empty both mean "use the default", as in the seed's .env files.
+ * @param {Record<string, string | undefined>} env
+ * @param {string} name
+ */
+function raw(env, name) {
+	const value = env[name]?.trim();
+	return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Parse and validate the environment. Pure: tests call it with their own `env`.
+ * @param {Record<string, string | undefined>} env
+ * @param {string} [cwd] the folder relative paths are resolved against
+ * @returns {Config} frozen
+ * @throws {StartupError} naming the first bad variable, its value and what it should be.
+ */
+export function parseConfig(env, cwd = process.cwd()) {
+	/** @type {Record<string, string | undefined>} */
+	const input = {};
+	for (const [field, setting] of /** @type {[Field, Setting][]} */ (Object.entries(SETTINGS))) {
+		input[field] = raw(env, setting.env) ?? setting.default;
+	}
+	const result = v.safeParse(configSchema(cwd), input, { abortEarly: true });
+	if (result.success) return Object.freeze(result.output);
+
+	const [issue] = result.issues;
+	const field = /** @type {Field} */ (issue.path?.[0]?.key);
+	/** @type {Setting} */
+	const setting = SETTINGS[field];
+	const shown = setting.secret ? '(hidden)' : (raw(env, setting.env) ?? '');
+	throw new StartupError(
+		`Invalid value for ${setting.env}: ${JSON.stringify(shown)} (should be ${issue.message})`
+	);
+}

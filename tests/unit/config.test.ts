@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { SETTINGS, type Setting } from '../../server/shared.js';
 import { parseConfig, StartupError } from '../../src/lib/server/config';
 
 describe('parseConfig', () => {
@@ -150,5 +153,35 @@ describe('parseConfig', () => {
 		expect(() => parseConfig({ SERVER_SECRET: 'hunter2' })).toThrow(
 			'Invalid value for SERVER_SECRET: "(hidden)" (should be at least 16 characters, or unset)'
 		);
+	});
+});
+
+describe('SETTINGS, the one declaration of every variable', () => {
+	const documentedDefault = (setting: Setting) =>
+		setting.documentedDefault ??
+		(setting.default === undefined ? 'unset' : `\`${setting.default}\``);
+
+	test("README's configuration table lists every variable, and only those, with its default and meaning", () => {
+		const readme = readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+		const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+		const rows = section
+			.split('\n')
+			.filter((line) => line.startsWith('| `'))
+			.map((line) =>
+				line
+					.split('|')
+					.slice(1, -1)
+					.map((cell) => cell.trim())
+			);
+		// One row per variable, except that neighbours sharing a default and a meaning (the
+		// three proxy headers) share a row: `A`, `B`, `C`.
+		const declared: string[][] = [];
+		for (const setting of Object.values(SETTINGS) as Setting[]) {
+			const row = [`\`${setting.env}\``, documentedDefault(setting), setting.meaning];
+			const last = declared.at(-1);
+			if (last && last[1] === row[1] && last[2] === row[2]) last[0] += `, ${row[0]}`;
+			else declared.push(row);
+		}
+		expect(rows).toEqual(declared);
 	});
 });

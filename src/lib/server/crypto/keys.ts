@@ -17,6 +17,7 @@
 import { createCipheriv, createDecipheriv, hkdf, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
+import { getConfig } from '../config';
 
 import { ACCESS_KEY_BYTES, ACCESS_KEY_SCRYPT } from '../../access-key-params';
 import { accessKeyFromPassphrase } from './access-key';
@@ -46,7 +47,7 @@ export type DropKeys = {
  */
 export const KDF_CONCURRENCY = Math.max(
 	1,
-	Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1)
+	Math.min(availableParallelism(), getConfig().uvThreadpoolSize - 1)
 );
 const kdfSlots = pLimit(KDF_CONCURRENCY);
 
