@@ -34,7 +34,8 @@ function loggerOptions(): pino.LoggerOptions {
  */
 export async function initLog(): Promise<void> {
 	const config = getConfig();
-	if (process.env.VITEST) return;
+	// Vitest runs with mode `test`; the build replaces this with `false`.
+	if (import.meta.env.MODE === 'test') return;
 	const { dir, name, ext } = path.parse(config.logPath);
 	mkdirSync(dir, { recursive: true });
 	const file = await pinoRoll({
