@@ -12,31 +12,48 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import {
 	EDGE_KEY,
-	MULTIPART_HEADROOM_BYTES,
+	parseConfig,
 	REQUEST_ID_HEADER,
-	SECURITY_HEADERS
+	SECURITY_HEADERS,
+	StartupError
 } from './shared.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(root, 'build');
 
-// adapter-node caps request bodies at 512K unless told otherwise. Unless the operator set
-// BODY_SIZE_LIMIT (config.ts then checks it leaves room for MAX_FILE_SIZE), size it from
-// MAX_FILE_SIZE so that the upload route's byte-exact check is what refuses a large file.
-// A malformed MAX_FILE_SIZE is left for config.ts to report.
-if (!process.env.BODY_SIZE_LIMIT) {
-	const maxFileSize = Number(process.env.MAX_FILE_SIZE || 10_485_760);
-	if (Number.isSafeInteger(maxFileSize) && maxFileSize > 0) {
-		process.env.BODY_SIZE_LIMIT = String(maxFileSize + MULTIPART_HEADROOM_BYTES);
-	}
+/**
+ * A start-up failure the operator can fix: one line on stderr, no stack trace, exit code 1.
+ * @param {string} message
+ * @returns {never}
+ */
+function refuseToStart(message) {
+	console.error(`raven-zero: ${message}`);
+	process.exit(1);
 }
+
+// The same parse of the same table as the bundle's getConfig() (src/lib/server/config.ts),
+// done here first because two variables must be in process.env before build/handler.js is
+// imported: adapter-node reads them as that module loads.
+/** @type {import('./shared.js').Config} */
+let config;
+try {
+	config = parseConfig(process.env);
+} catch (error) {
+	if (error instanceof StartupError) refuseToStart(error.message);
+	throw error;
+}
+
+// adapter-node caps request bodies at 512K unless told otherwise. Hand it the validated
+// limit, by default MAX_FILE_SIZE plus the multipart headroom, so that the upload route's
+// byte-exact check is what refuses a large file.
+process.env.BODY_SIZE_LIMIT = String(config.bodySizeLimit);
 
 // Without ORIGIN or PROTOCOL_HEADER, adapter-node assumes every request came over https,
 // which makes the links we hand out wrong on a plain `npm start`. Tell it the protocol of the
 // connection itself, through a header that we set (and overwrite) on every request. Behind a
 // TLS-terminating proxy, set ORIGIN (or PROTOCOL_HEADER) and this is not used.
 const OWN_PROTOCOL_HEADER = 'x-raven-connection-protocol';
-const useOwnProtocolHeader = !process.env.ORIGIN && !process.env.PROTOCOL_HEADER;
+const useOwnProtocolHeader = !config.origin && !config.protocolHeader;
 if (useOwnProtocolHeader) process.env.PROTOCOL_HEADER = OWN_PROTOCOL_HEADER;
 
 /** After an early answer, how long a client may keep sending before we drop the connection. */
@@ -45,16 +62,13 @@ const EARLY_ANSWER_LINGER_MS = 2_000;
 /** @type {(req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void} */
 let handler;
 try {
-	// Importing the handler runs Kit's init(), which validates the configuration.
+	// Importing the handler runs Kit's init(), which opens the log, the store and the word list.
 	({ handler } = await import(path.join(buildDir, 'handler.js')));
 } catch (error) {
-	if (error instanceof Error && error.name === 'StartupError') {
-		console.error(`raven-zero: ${error.message}`);
-		process.exit(1);
-	}
+	// The bundle has its own copy of StartupError (a missing word list): known by its name.
+	if (error instanceof Error && error.name === 'StartupError') refuseToStart(error.message);
 	if (/** @type {NodeJS.ErrnoException} */ (error).code === 'ERR_MODULE_NOT_FOUND') {
-		console.error('raven-zero: no build found; run `npm run build` first');
-		process.exit(1);
+		refuseToStart('no build found; run `npm run build` first');
 	}
 	throw error;
 }
@@ -62,16 +76,14 @@ try {
 /** @type {{ logStaticRequest: (fields: object) => void, logInfo: (fields: object) => void }} */
 const edge = /** @type {any} */ (globalThis)[EDGE_KEY];
 
-// config.ts has validated these by now; read them as adapter-node's entry point would.
-const port = Number(process.env.PORT || 3000);
-const host = process.env.HOST || '0.0.0.0';
-const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT || 30) * 1000;
+const { port, host } = config;
+const shutdownTimeoutMs = config.shutdownTimeoutSeconds * 1000;
 // Slow clients: headers slower than HEADERS_TIMEOUT are cut off (slowloris), a whole request
 // gets REQUEST_TIMEOUT, and a connection silent for CLIENT_IDLE_TIMEOUT in either direction
 // (an upload that stalls, a download nobody reads) is closed, freeing its memory and files.
-const headersTimeoutMs = Number(process.env.HEADERS_TIMEOUT || 15) * 1000;
-const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT || 300) * 1000;
-const clientIdleTimeoutMs = Number(process.env.CLIENT_IDLE_TIMEOUT || 30) * 1000;
+const headersTimeoutMs = config.headersTimeoutSeconds * 1000;
+const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+const clientIdleTimeoutMs = config.clientIdleTimeoutSeconds * 1000;
 // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every
 // connectionsCheckingInterval (30 s by default). A slowloris client that drips a header byte
 // now and then (each byte resets the idle timer) therefore kept its connection for up to
