@@ -235,7 +235,30 @@ server.on('request', (req) => {
 process.on('SIGTERM', () => shutDown('SIGTERM'));
 process.on('SIGINT', () => shutDown('SIGINT'));
 
+/**
+ * Why listening failed, in one line that says what to change.
+ * @param {NodeJS.ErrnoException} error
+ */
+function describeListenError(error) {
+	switch (error.code) {
+		case 'EADDRINUSE':
+			return `port ${port} on ${host} is already in use (another process listens there; stop it or set PORT)`;
+		case 'EACCES':
+			return `no permission to listen on port ${port} on ${host} (ports below 1024 need privileges; set PORT)`;
+		case 'EADDRNOTAVAIL':
+			return `cannot listen on ${host}: not an address of this machine (set HOST)`;
+		case 'ENOTFOUND':
+			return `cannot listen on ${host}: no such host name (set HOST)`;
+		default:
+			return `cannot listen on port ${port} on ${host}: ${error.message.split('\n')[0]}`;
+	}
+}
+
+/** @param {NodeJS.ErrnoException} error */
+const onListenError = (error) => refuseToStart(describeListenError(error));
+server.once('error', onListenError);
 server.listen({ port, host }, () => {
+	server.off('error', onListenError);
 	const address = server.address();
 	const actualPort = typeof address === 'object' && address ? address.port : port;
 	edge.logInfo({ event: 'listening', host, port: actualPort });
