@@ -3,6 +3,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
 	plugins: [sveltekit()],
+	build: {
+		rolldownOptions: {
+			// Rolldown's timings block on every build lists Kit's own writeBundle/closeBundle
+			// (prerendering, adapter-node's bundling), which we cannot speed up; the warnings
+			// about our code stay on.
+			checks: { bundlerTimings: false }
+		}
+	},
 	test: {
 		expect: { requireAssertions: true },
 		projects: [
