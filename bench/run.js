@@ -480,6 +480,7 @@ function startApp(redisPort, work, name) {
 			LOG_PATH: path.join(work, name, 'logs/raven_zero.log'),
 			MAX_FILE_SIZE: String(GiB + MiB),
 			UPLOAD_RATE_LIMIT: '1000000/hour',
+			LOOKUP_RATE_LIMIT: '1000000/hour',
 			HEALTH_RATE_LIMIT: '1000/second',
 			MIN_FREE_DISK_MB: '0'
 		},

@@ -284,6 +284,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: rateLimit,
 		meaning: 'health checks per client address'
 	},
+	lookupRateLimit: {
+		env: 'LOOKUP_RATE_LIMIT',
+		default: '120/minute',
+		schema: rateLimit,
+		meaning:
+			'lookups (status, preview, download, the retrieval form) per client address, found or not; far above what people behind one NAT do'
+	},
 	downloadFailLimit: {
 		env: 'DOWNLOAD_FAIL_LIMIT',
 		default: '10',
@@ -398,6 +405,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: wholeNumber(1, 100),
 		meaning: 'with `ADDRESS_HEADER=x-forwarded-for`: how many trusted proxies are in front'
 	},
+	ipv6Prefix: {
+		env: 'IPV6_PREFIX',
+		default: '56',
+		schema: wholeNumber(32, 128),
+		meaning:
+			'an IPv6 client is counted by its network of this many bits (32-128) for every limit and block: ISPs commonly give a subscriber a /56'
+	},
 	// adapter-node reads these three itself; declared so that they are documented (one README
 	// row for the three, as they share their meaning) and so that server/index.js can tell
 	// whether PROTOCOL_HEADER was set.
@@ -463,6 +477,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: wholeNumber(1, 1024),
 		meaning:
 			"libuv's threads (1-1024), shared by scrypt and file I/O; at most min(cores, this - 1) scrypts run at once, so file I/O always has a thread"
+	},
+	kdfQueueLimit: {
+		env: 'KDF_QUEUE_LIMIT',
+		default: '100',
+		schema: wholeNumber(1, 100_000),
+		meaning:
+			'passphrase requests that may wait for a scrypt (about 2 s of work on 2 cores). Past it they are answered at once with 503 `SERVER_BUSY` and `Retry-After`; requests by access key never wait for scrypt'
 	}
 });
 

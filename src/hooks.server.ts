@@ -3,13 +3,13 @@ import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { clearStaleTemp } from '$lib/server/cleanup';
-import { getConfig } from '$lib/server/config';
+import { getConfig, type Config } from '$lib/server/config';
 import { initWordlist } from '$lib/server/diceware';
 import { accessLog } from '$lib/server/http/access-log';
 import { cors } from '$lib/server/http/cors';
 import { publishEdge } from '$lib/server/http/edge';
 import { jsonNotFound } from '$lib/server/http/not-found';
-import { originGuard } from '$lib/server/http/origin-guard';
+import { hostGuard, originGuard } from '$lib/server/http/origin-guard';
 import { rateLimit } from '$lib/server/http/rate-limit';
 import { requestId } from '$lib/server/http/request-id';
 import { securityHeaders } from '$lib/server/http/security-headers';
@@ -44,8 +44,26 @@ export const init: ServerInit = async () => {
 	startJobs(services);
 	publishEdge();
 	registerShutdown();
+	warnAboutTrust(config);
 	log().info({ event: 'started', store: store.kind, max_file_size: config.maxFileSize });
 };
+
+/** Settings that leave the service trusting what clients say; each is said once at start. */
+function warnAboutTrust(config: Config): void {
+	if (!config.origin) {
+		log().warn({
+			event: 'origin_unset',
+			message:
+				'ORIGIN is not set: the links in responses are built from the Host header each client sends. Set ORIGIN to the public URL.'
+		});
+	}
+	if (config.addressHeader && ['0.0.0.0', '::', ''].includes(config.host)) {
+		log().warn({
+			event: 'address_header_on_all_interfaces',
+			message: `ADDRESS_HEADER is set while HOST listens on every interface: a client that reaches the port directly can send any ${config.addressHeader}. Listen on the proxy's network only.`
+		});
+	}
+}
 
 // requestId first so everything after it can log the id; securityHeaders and accessLog wrap
 // the rest so that refusals (403, 404, 429) carry the headers and get their log line too.
@@ -53,6 +71,7 @@ export const handle: Handle = sequence(
 	requestId,
 	securityHeaders,
 	accessLog,
+	hostGuard,
 	cors,
 	originGuard,
 	jsonNotFound,

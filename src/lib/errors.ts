@@ -25,6 +25,11 @@ export const ERRORS = {
 		status: 400,
 		detail: 'An access key is 43 characters of base64url: the 32 bytes the pages derive.'
 	},
+	INVALID_CLIENT_ADDRESS: {
+		status: 400,
+		detail:
+			'The proxy in front of this service sent no usable client address. The operator should check ADDRESS_HEADER.'
+	},
 	NOT_MULTIPART: {
 		status: 400,
 		detail: 'Send the file as multipart/form-data in a field named "file" (curl -F file=@name).'
@@ -49,6 +54,10 @@ export const ERRORS = {
 	// 403-415: refused as asked.
 	CROSS_ORIGIN_FORBIDDEN: { status: 403, detail: 'Requests from other sites are not accepted.' },
 	NOT_FOUND: { status: 404, detail: 'There is nothing at this address.' },
+	MISDIRECTED_REQUEST: {
+		status: 421,
+		detail: 'This server does not answer for that host name.'
+	},
 	UNKNOWN_PASSPHRASE: {
 		status: 404,
 		detail:
@@ -95,6 +104,10 @@ export const ERRORS = {
 	STORE_UNAVAILABLE: {
 		status: 503,
 		detail: 'The service cannot reach its database right now. Try again shortly.'
+	},
+	SERVER_BUSY: {
+		status: 503,
+		detail: 'The server has too many passphrases to work through right now. Try again in a moment.'
 	},
 	WORDLIST_UNAVAILABLE: { status: 503, detail: 'The word list is not loaded yet.' },
 	INSUFFICIENT_STORAGE: {

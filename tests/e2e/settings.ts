@@ -12,6 +12,7 @@ export const E2E_ENV: Record<string, string> = {
 	MAX_FILE_SIZE: String(E2E_MAX_FILE_SIZE),
 	// Every test uploads from 127.0.0.1; the default 30/hour would run out across a run.
 	UPLOAD_RATE_LIMIT: '1000/hour',
+	LOOKUP_RATE_LIMIT: '100000/hour',
 	HEALTH_RATE_LIMIT: '100/second',
 	// The wrong-passphrase tests must not block the address for the tests after them.
 	DOWNLOAD_FAIL_LIMIT: '50'

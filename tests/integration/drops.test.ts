@@ -660,7 +660,8 @@ describe('configuration-specific behaviour', () => {
 		const server = await startServer({
 			ADDRESS_HEADER: 'x-forwarded-for',
 			XFF_DEPTH: '1',
-			DOWNLOAD_FAIL_LIMIT: '3'
+			DOWNLOAD_FAIL_LIMIT: '3',
+			IPV6_PREFIX: '64'
 		});
 		servers.push(server);
 		const guessFrom = (address: string) =>

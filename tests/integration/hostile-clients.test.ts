@@ -4,7 +4,8 @@
  * parser, and what /health/ says about the process.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { json, request } from '../helpers/http';
+import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
+import { json, request, upload } from '../helpers/http';
 import { startServer, type TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -72,5 +73,122 @@ describe('/health/', () => {
 		);
 		expect(Date.parse(started_at)).toBeLessThan(firstRequestAt - 1000);
 		expect(uptime_seconds).toBeGreaterThanOrEqual(1);
+	});
+});
+
+describe('client addresses from ADDRESS_HEADER, parsed strictly', () => {
+	let proxied: TestServer;
+	beforeAll(async () => {
+		proxied = await startServer({
+			ADDRESS_HEADER: 'x-forwarded-for',
+			XFF_DEPTH: '1',
+			DOWNLOAD_FAIL_LIMIT: '3'
+		});
+	});
+	afterAll(async () => {
+		await proxied?.stop();
+	});
+
+	const guessAs = (address: string | undefined) =>
+		request(`${proxied.url}/status/${guess}`, {
+			headers: address === undefined ? {} : { 'x-forwarded-for': address }
+		});
+
+	test('other spellings of a blocked address are the same client', async () => {
+		for (let i = 0; i < 3; i++) expect((await guessAs('10.2.0.1')).status).toBe(404);
+		for (const spelling of ['10.2.0.1:5555', '[::ffff:10.2.0.1]', '::ffff:10.2.0.1']) {
+			const reply = await guessAs(spelling);
+			expect(reply.status, spelling).toBe(429);
+			expect(json(reply)).toMatchObject({ error_code: 'TOO_MANY_FAILED_LOOKUPS' });
+		}
+	});
+
+	test('what is not an address, or no header at all, is 400 and guesses nothing', async () => {
+		for (const spelling of ['010.2.0.1', '167903233', 'unknown', undefined]) {
+			const reply = await guessAs(spelling);
+			expect(reply.status, String(spelling)).toBe(400);
+			expect(json(reply)).toMatchObject({ error_code: 'INVALID_CLIENT_ADDRESS' });
+		}
+	});
+
+	test('an IPv6 client is counted by its /56 (IPV6_PREFIX), brackets and ports removed', async () => {
+		for (let i = 1; i <= 3; i++) {
+			expect((await guessAs(`[2001:db8:9:${i}::${i}]:443`)).status).toBe(404);
+		}
+		expect((await guessAs('2001:db8:9:ff::1')).status).toBe(429);
+		expect((await guessAs('2001:db8:9:100::1')).status).toBe(404);
+	});
+
+	test('start-up warns that ADDRESS_HEADER is trusted on every interface only when it is', () => {
+		// This server listens on 127.0.0.1 (tests/helpers/server.ts): no warning.
+		expect(proxied.lines.some((line) => line.event === 'address_header_on_all_interfaces')).toBe(
+			false
+		);
+		expect(proxied.lines.some((line) => line.event === 'origin_unset')).toBe(true);
+	});
+});
+
+describe('Host, with ORIGIN set', () => {
+	let named: TestServer;
+	beforeAll(async () => {
+		named = await startServer({ ORIGIN: 'https://drop.example.test' });
+	});
+	afterAll(async () => {
+		await named?.stop();
+	});
+
+	test('another Host is 421; the public host and loopback hosts are answered', async () => {
+		const as = (host: string) =>
+			request(`${named.url}/status/${guess}`, { headers: { host }, from: '127.0.0.61' });
+		const forged = await as('evil.example');
+		expect(forged.status).toBe(421);
+		expect(json(forged)).toMatchObject({ error_code: 'MISDIRECTED_REQUEST' });
+		expect((await as('drop.example.test')).status).toBe(404);
+		expect((await as(new URL(named.url).host)).status).toBe(404);
+		expect((await as('localhost:3000')).status).toBe(404);
+	});
+});
+
+describe('the lookup rate and the scrypt queue', () => {
+	let busy: TestServer;
+	beforeAll(async () => {
+		busy = await startServer({ LOOKUP_RATE_LIMIT: '5/minute', KDF_QUEUE_LIMIT: '1' });
+	});
+	afterAll(async () => {
+		await busy?.stop();
+	});
+
+	test('every lookup counts toward LOOKUP_RATE_LIMIT, found or not', async () => {
+		const created = await upload(busy.url, { data: 'mine' }, {}, { from: '127.0.0.71' });
+		const { key } = json<{ key: string }>(created);
+		const codes: number[] = [];
+		for (let i = 0; i < 6; i++) {
+			codes.push((await request(`${busy.url}/status/${key}`, { from: '127.0.0.71' })).status);
+		}
+		expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+	});
+
+	test('past KDF_QUEUE_LIMIT a passphrase request is 503 SERVER_BUSY at once; an access key is never shed', async () => {
+		const created = await upload(busy.url, { data: 'mine' }, {}, { from: '127.0.0.72' });
+		const { key } = json<{ key: string }>(created);
+		const accessKey = encodeAccessKey(await accessKeyFromPassphrase(key));
+		// 40 clients at once, one passphrase lookup each: two derive, one waits, the rest are shed.
+		const flood = Array.from({ length: 40 }, (_, i) =>
+			request(`${busy.url}/status/${key}`, { from: `127.0.1.${i + 1}` })
+		);
+		const byKey = request(`${busy.url}/status`, {
+			method: 'POST',
+			from: '127.0.0.73',
+			headers: { 'x-access-key': accessKey }
+		});
+		const replies = await Promise.all(flood);
+		const shed = replies.filter((reply) => reply.status === 503);
+		expect(shed.length).toBeGreaterThan(10);
+		for (const reply of shed) {
+			expect(json(reply)).toMatchObject({ error_code: 'SERVER_BUSY' });
+			expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+		}
+		expect(replies.every((reply) => reply.status === 200 || reply.status === 503)).toBe(true);
+		expect((await byKey).status).toBe(200);
 	});
 });

@@ -33,6 +33,7 @@ beforeAll(async () => {
 	server = await startServer({
 		REDIS_URL: redis.url,
 		UPLOAD_RATE_LIMIT: '10000/hour',
+		LOOKUP_RATE_LIMIT: '100000/hour',
 		DOWNLOAD_FAIL_LIMIT: String(FAIL_LIMIT)
 	});
 });

@@ -14,6 +14,7 @@ import { decodeAccessKey } from './crypto/access-key';
 import {
 	accessForPassphrase,
 	deriveFileKey,
+	KdfBusyError,
 	keysFromAccess,
 	openMetadata,
 	sealMetadata,
@@ -118,12 +119,21 @@ function describeMalformed(check: Exclude<PassphraseCheck, { ok: true }>): strin
 		.join(' ');
 }
 
-/** Run a use case, turning a store outage into 503 (it cannot be answered safely). */
+/** How long a request shed by a full scrypt queue is asked to wait: the queue drains in ~2 s. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Run a use case, turning a store outage into 503 STORE_UNAVAILABLE (it cannot be answered
+ * safely) and a full scrypt queue into 503 SERVER_BUSY.
+ */
 async function guarded<T>(work: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
 	try {
 		return await work();
 	} catch (error) {
 		if (error instanceof StoreUnavailableError) return refuse('STORE_UNAVAILABLE');
+		if (error instanceof KdfBusyError) {
+			return refuse('SERVER_BUSY', { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+		}
 		throw error;
 	}
 }
@@ -214,7 +224,8 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	async function reservePassphrase(): Promise<Reserved> {
 		for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 			const passphrase = words.generate(config.passphraseWords);
-			const keys = await keysFromAccess(await accessForPassphrase(passphrase), config.serverSecret);
+			const access = await accessForPassphrase(passphrase, config.kdfQueueLimit);
+			const keys = await keysFromAccess(access, config.serverSecret);
 			if (await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER)) {
 				return { ok: true, passphrase, keys };
 			}
@@ -278,7 +289,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 						: []
 			});
 		}
-		const access = await accessForPassphrase(check.passphrase);
+		const access = await accessForPassphrase(check.passphrase, config.kdfQueueLimit);
 		const keys = await keysFromAccess(access, config.serverSecret);
 		return { ok: true, passphrase: check.passphrase, keys };
 	}

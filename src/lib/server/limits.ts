@@ -7,9 +7,7 @@
  * must still be told that the service is degraded.
  */
 import { createHmac } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RequestEvent } from '@sveltejs/kit';
 import type { Config, RateLimit } from './config';
 import { refuse, type Refusal } from './refusal';
 import { StoreUnavailableError, type MetadataStore } from './store';
@@ -67,33 +65,6 @@ export function clientKey(address: string, serverSecret: string | undefined): st
 	return createHmac('sha256', secret).update(address).digest('base64url').slice(0, 22);
 }
 
-/**
- * The network a client is counted as: an IPv4 address as it is, an IPv6 address by its /64.
- * One IPv6 subscriber usually holds a whole /64 (2^64 addresses), so counting single IPv6
- * addresses would let one client spread its guesses over as many addresses as it likes.
- * IPv4-mapped IPv6 addresses (::ffff:192.0.2.1) count as the IPv4 address they carry.
- */
-export function clientNetwork(address: string): string {
-	if (!ipaddr.IPv6.isValid(address)) return address;
-	const parsed = ipaddr.IPv6.parse(address);
-	if (parsed.isIPv4MappedAddress()) return parsed.toIPv4Address().toString();
-	const prefix = parsed.parts.slice(0, 4).map((part) => part.toString(16));
-	return `${prefix.join(':')}::/64`;
-}
-
-/**
- * Who a request counts as, for every limit and for the lookup gate: the network (see
- * `clientNetwork`) of the address adapter-node sees (ADDRESS_HEADER/XFF_DEPTH when configured).
- */
-export function clientAddress(event: RequestEvent): string {
-	try {
-		return clientNetwork(event.getClientAddress());
-	} catch {
-		// Only in unusual hosts without an address; they share one bucket.
-		return 'unknown';
-	}
-}
-
 function headersFor(limit: RateLimit, result: RateLimiterRes): Record<string, string> {
 	return {
 		'RateLimit-Limit': String(limit.points),
@@ -122,6 +93,7 @@ export class Limits {
 	readonly #failureLimit: RateLimit;
 	readonly #health: Limiter;
 	readonly #upload: Limiter;
+	readonly #lookup: Limiter;
 	readonly #failures: Limiter;
 	readonly #malformed: Limiter;
 
@@ -134,6 +106,7 @@ export class Limits {
 		};
 		this.#health = createLimiter(store, 'health', config.healthRateLimit, 'memory');
 		this.#upload = createLimiter(store, 'upload', config.uploadRateLimit, 'refuse');
+		this.#lookup = createLimiter(store, 'lookup', config.lookupRateLimit, 'refuse');
 		this.#failures = createLimiter(store, 'failures', this.#failureLimit, 'refuse');
 		this.#malformed = createLimiter(store, 'malformed', MALFORMED_LIMIT, 'refuse');
 	}
@@ -169,6 +142,12 @@ export class Limits {
 	upload(address: string): Promise<LimitDecision> {
 		const limit = this.#config.uploadRateLimit;
 		return this.#consume(this.#upload, limit, address, tooMany('uploads'));
+	}
+
+	/** Count one lookup, found or not, against LOOKUP_RATE_LIMIT. @throws StoreUnavailableError */
+	lookup(address: string): Promise<LimitDecision> {
+		const limit = this.#config.lookupRateLimit;
+		return this.#consume(this.#lookup, limit, address, tooMany('lookups'));
 	}
 
 	/** Count one malformed passphrase against MALFORMED_LIMIT. @throws StoreUnavailableError */

@@ -120,18 +120,20 @@ const UPLOAD_400_CODES = [
 	'INVALID_EXPIRY',
 	'INVALID_USES',
 	'UPLOAD_INTERRUPTED',
-	'INVALID_ACCESS_KEY'
+	'INVALID_ACCESS_KEY',
+	'INVALID_CLIENT_ADDRESS'
 ] as const;
 
 /** The answers every passphrase lookup shares, whichever way the passphrase arrives. */
 const LOOKUP_SHARED: Record<string, ResponseObject | Ref> = {
 	'403': ref('responses', 'CrossOriginForbidden'),
+	'421': ref('responses', 'MisdirectedRequest'),
 	'404': errorResponse(
 		'No drop has this passphrase (or its tombstone has lapsed too). Counts as a failed lookup for the client address; `DOWNLOAD_FAIL_LIMIT` of them block it.',
 		['UNKNOWN_PASSPHRASE']
 	),
 	'429': errorResponse(
-		'This client address is blocked after too many unknown passphrases (`TOO_MANY_FAILED_LOOKUPS`, on every lookup route for `DOWNLOAD_BLOCK_WINDOW` seconds), or sent too many malformed ones (`RATE_LIMITED`, 30 per 10 minutes).',
+		'This client address is blocked after too many unknown passphrases (`TOO_MANY_FAILED_LOOKUPS`, on every lookup route for `DOWNLOAD_BLOCK_WINDOW` seconds), or made too many lookups (`RATE_LIMITED`: `LOOKUP_RATE_LIMIT`) or sent too many malformed passphrases (`RATE_LIMITED`, 30 per 10 minutes).',
 		['TOO_MANY_FAILED_LOOKUPS', 'RATE_LIMITED'],
 		REFUSAL_HEADERS
 	),
@@ -139,10 +141,10 @@ const LOOKUP_SHARED: Record<string, ResponseObject | Ref> = {
 	'503': ref('responses', 'StoreUnavailable')
 };
 
-/** 400 for a passphrase from the path: only the word check can fail. */
+/** 400 for a passphrase from the path: only the word check (or the proxy's address) can fail. */
 const LOOKUP_400_PATH: ResponseObject = jsonResponse(
-	'The passphrase is malformed: empty, the wrong number of words, or words that are not in the list (each named in `unknown_words` with suggestions). Costs no scrypt and is not a failed lookup, but is rate-limited on its own.',
-	schema('InvalidPassphraseError')
+	'The passphrase is malformed: empty, the wrong number of words, or words that are not in the list (each named in `unknown_words` with suggestions). Costs no scrypt and is not a failed lookup, but is rate-limited on its own. Behind a proxy, `INVALID_CLIENT_ADDRESS` when `ADDRESS_HEADER` is missing or not an address.',
+	{ oneOf: [schema('InvalidPassphraseError'), errorBody(['INVALID_CLIENT_ADDRESS'])] }
 );
 
 /** The POST forms read a small body first; these are its own refusals. */
@@ -150,7 +152,10 @@ const LOOKUP_BODY_ANSWERS: Record<string, ResponseObject | Ref> = {
 	'400': jsonResponse(
 		'The body names no passphrase or cannot be read (`BAD_REQUEST`), the passphrase is malformed (`INVALID_PASSPHRASE`, with `unknown_words`), or the access key is not 43 characters of base64url (`INVALID_ACCESS_KEY`).',
 		{
-			oneOf: [errorBody(['BAD_REQUEST', 'INVALID_ACCESS_KEY']), schema('InvalidPassphraseError')]
+			oneOf: [
+				errorBody(['BAD_REQUEST', 'INVALID_ACCESS_KEY', 'INVALID_CLIENT_ADDRESS']),
+				schema('InvalidPassphraseError')
+			]
 		}
 	),
 	'403': ref('responses', 'CrossOriginForbidden'),
@@ -381,6 +386,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					),
 					'400': errorResponse('The form is not what the server expects.', UPLOAD_400_CODES),
 					'403': ref('responses', 'CrossOriginForbidden'),
+					'421': ref('responses', 'MisdirectedRequest'),
 					'409': errorResponse(
 						'With `X-Access-Key`: a drop (live, or its tombstone) or an upload in progress already holds that access key. Draw another passphrase and send again.',
 						['DROP_EXISTS']
@@ -544,8 +550,19 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				['CROSS_ORIGIN_FORBIDDEN']
 			),
 			StoreUnavailable: errorResponse(
-				'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked.',
-				['STORE_UNAVAILABLE']
+				'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked (`STORE_UNAVAILABLE`). Or, for a request that brings a passphrase, `KDF_QUEUE_LIMIT` requests already wait for a scrypt, and this one is answered at once rather than left to wait (`SERVER_BUSY`, with `Retry-After`); requests by access key never wait for scrypt.',
+				['STORE_UNAVAILABLE', 'SERVER_BUSY'],
+				{
+					'Retry-After': {
+						description: 'With `SERVER_BUSY`: seconds until the client may try again.',
+						required: false,
+						schema: { type: 'integer', minimum: 1 }
+					}
+				}
+			),
+			MisdirectedRequest: errorResponse(
+				'`ORIGIN` is set and the `Host` of the request is neither its host nor a loopback address.',
+				['MISDIRECTED_REQUEST']
 			),
 			InternalError: {
 				description:

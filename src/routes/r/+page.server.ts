@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { readPassphrase } from '$lib/server/http/passphrase-body';
 import { readRefusal } from '$lib/server/http/refusals';
-import { clientAddress } from '$lib/server/limits';
+import { clientAddress } from '$lib/server/http/client-address';
 import { detailOf, statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';

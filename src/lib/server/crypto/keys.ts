@@ -59,11 +59,20 @@ function hkdfAsync(key: Buffer, salt: Buffer, info: string, length: number): Pro
 	);
 }
 
+/** The scrypt queue is full: the request is shed (503 SERVER_BUSY), never left to wait. */
+export class KdfBusyError extends Error {
+	override name = 'KdfBusyError';
+}
+
 /**
  * The access key of a normalised passphrase (as Wordlist.check returns it): one scrypt on
- * libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once.
+ * libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once. At most
+ * `queueLimit` wait for a place (KDF_QUEUE_LIMIT): past it, a flood of passphrase requests
+ * would make every one of them wait many seconds, so this one is refused at once instead.
+ * @throws KdfBusyError when `queueLimit` requests are already waiting
  */
-export function accessForPassphrase(passphrase: string): Promise<Buffer> {
+export function accessForPassphrase(passphrase: string, queueLimit = Infinity): Promise<Buffer> {
+	if (kdfSlots.pendingCount >= queueLimit) return Promise.reject(new KdfBusyError());
 	return kdfSlots(() => {
 		kdfRuns++;
 		return accessKeyFromPassphrase(passphrase);
@@ -88,7 +97,7 @@ export async function keysFromAccess(access: Buffer, serverSecret?: string): Pro
 	return { lookupId: lookup.toString('hex'), metaKey, master };
 }
 
-/** A drop's keys from its normalised passphrase: accessForPassphrase, then keysFromAccess. */
+/** A drop's keys from its normalised passphrase: accessForPassphrase, then keysFromAccess (tests). */
 export async function deriveKeys(passphrase: string, serverSecret?: string): Promise<DropKeys> {
 	return keysFromAccess(await accessForPassphrase(passphrase), serverSecret);
 }

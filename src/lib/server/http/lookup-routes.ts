@@ -4,7 +4,7 @@
  * use case, one response.
  */
 import type { RequestEvent } from '@sveltejs/kit';
-import { clientAddress } from '../limits';
+import { clientAddress } from './client-address';
 import { services } from '../services';
 import { readDropName } from './passphrase-body';
 import { errorResponse, refusalFor, refusalResponse } from './refusals';

@@ -1,4 +1,5 @@
 import type { Handle } from '@sveltejs/kit';
+import { services } from '../services';
 import { isCorsAllowed } from './cors';
 import { errorResponse } from './refusals';
 import { API_ROUTES, LOOKUP_PAGES, LOOKUP_ROUTES } from './route-kinds';
@@ -44,3 +45,21 @@ function isCrossSiteSubresourceLookup(request: Request, routeId: string | null):
 	const mode = request.headers.get('sec-fetch-mode');
 	return site === 'cross-site' && mode !== 'navigate';
 }
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * With ORIGIN set, a request for another host name is refused with 421 (a forged `Host`, DNS
+ * rebinding, a proxy that forwards what it should not). Loopback hosts stay allowed, so that
+ * container health checks (`http://127.0.0.1:3000/health/`) keep working. Without ORIGIN the
+ * links are built from the `Host` each client sends, which start-up warns about.
+ */
+export const hostGuard: Handle = async ({ event, resolve }) => {
+	const { origin } = services().config;
+	if (!origin) return resolve(event);
+	const host = event.request.headers.get('host') ?? '';
+	if (host.toLowerCase() === new URL(origin).host || LOOPBACK_HOST.test(host)) {
+		return resolve(event);
+	}
+	return errorResponse('MISDIRECTED_REQUEST');
+};

@@ -1,8 +1,9 @@
 import type { Handle } from '@sveltejs/kit';
-import { clientAddress, type LimitDecision } from '../limits';
+import type { LimitDecision } from '../limits';
 import { refuse } from '../refusal';
 import { services } from '../services';
 import { StoreUnavailableError } from '../store';
+import { readClientAddress } from './client-address';
 import { withHeaders } from './headers';
 import { refusalFor, type PagePath } from './refusals';
 import { LOOKUP_PAGES, LOOKUP_ROUTES, UPLOAD_ROUTES } from './route-kinds';
@@ -29,22 +30,37 @@ function pageFor(routeId: string | null): PagePath | undefined {
 }
 
 /**
- * HEALTH_RATE_LIMIT on /health/, UPLOAD_RATE_LIMIT on uploads, and the brute-force block on
- * every lookup route, per client address. When the store is away the limits on uploads and
- * lookups fail closed (503): they cannot be enforced, so nothing is allowed unlimited.
+ * HEALTH_RATE_LIMIT on /health/, UPLOAD_RATE_LIMIT on uploads, and on every lookup route
+ * LOOKUP_RATE_LIMIT and then the brute-force block, per client. When the store is away the
+ * limits on uploads and lookups fail closed (503): they cannot be enforced, so nothing is
+ * allowed unlimited. A request whose client address cannot be read (ADDRESS_HEADER missing or
+ * not an address) is refused (400), except health checks, which share one bucket.
  */
 export const rateLimit: Handle = async ({ event, resolve }) => {
 	const kind = limitKind(event.route.id, event.request.method);
 	if (!kind) return resolve(event);
+	const address = readClientAddress(event) ?? (kind === 'health' ? 'unknown' : undefined);
+	const page = pageFor(event.route.id);
+	if (address === undefined) {
+		return refusalFor(event.request, refuse('INVALID_CLIENT_ADDRESS'), page);
+	}
 	let decision: LimitDecision;
 	try {
-		const { limits } = services();
-		const address = clientAddress(event);
-		decision = await (kind === 'lookup' ? limits.lookupBlock(address) : limits[kind](address));
+		decision = await decide(kind, address);
 	} catch (error) {
 		if (!(error instanceof StoreUnavailableError)) throw error;
 		decision = refuse('STORE_UNAVAILABLE');
 	}
-	if (!decision.ok) return refusalFor(event.request, decision, pageFor(event.route.id));
+	if (!decision.ok) return refusalFor(event.request, decision, page);
 	return withHeaders(await resolve(event), decision.headers);
 };
+
+async function decide(kind: 'health' | 'upload' | 'lookup', address: string) {
+	const { limits } = services();
+	if (kind !== 'lookup') return limits[kind](address);
+	// Every lookup is counted, found or not; then a client blocked for its failures is refused.
+	const rate = await limits.lookup(address);
+	if (!rate.ok) return rate;
+	const block = await limits.lookupBlock(address);
+	return block.ok ? rate : block;
+}
