@@ -2,11 +2,12 @@
  * The access key's scrypt, off the page's main thread (started by ./access-key.ts). One
  * request in, one answer out, matched by `id`; the worker keeps no passphrase between them.
  *
- * @noble/hashes rather than hash-wasm: in Chromium's worker it took 1.15-1.45 x hash-wasm's
- * time (warm medians; 1.25-1.5 x for the first key; bench/browser-scrypt.js, 2 shared
- * cores), about 15-60 ms more per passphrase, and each page derives once per passphrase. That
- * is short of what would justify `'wasm-unsafe-eval'` in the pages' script-src, which any
- * WASM library needs. noble is plain JavaScript, audited, and its bundle is half the size.
+ * @noble/hashes rather than hash-wasm: hash-wasm was faster in Chromium's worker, but not
+ * clearly: by the renderer's CPU time 1.3-1.45 x for a warm scrypt and about 1.5 x for the
+ * first key (wall-time ratios wandered from 1.15 to 1.8 x with the shared cores' load;
+ * bench/browser-scrypt.js). That is 30-90 ms more per passphrase here, once per page: short of
+ * what would justify `'wasm-unsafe-eval'` in the pages' script-src, which any WASM library
+ * needs. noble is plain JavaScript, audited, and its worker bundle is half the size.
  */
 import { scrypt } from '@noble/hashes/scrypt.js';
 import {
