@@ -4,8 +4,7 @@
  * a Redis started here. Redis gets a free port and no persistence; the app gets the fixed
  * E2E_PORT (playwright.config.ts) and its own temporary folders. Never the machine's 6379.
  */
-import { startRedis } from '../helpers/redis';
-import { startServer } from '../helpers/server';
+import { startRedis, startServer } from '../helpers/processes.js';
 import { E2E_ENV, E2E_PORT } from './settings';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
+import { startRedis, startServer } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
 
 let redis: TestRedis;
 let server: TestServer;

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, multipart, request } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
 
 let server: TestServer;
 

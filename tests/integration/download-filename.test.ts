@@ -10,7 +10,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
 
 const NAME = 'Grüße – 日本語 résumé 🐦.txt';
 const FALLBACK = 'Grusse - ___ resume _.txt';

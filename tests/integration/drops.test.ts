@@ -9,8 +9,8 @@ import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
+import { sleep, startRedis, startServer } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
 import { KDF_CONCURRENCY } from '../../src/lib/server/crypto/keys';
 
 type Created = {
@@ -135,7 +135,7 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		await request(created.download_url);
 		// Shredding runs when the response stream ends; give it a moment.
 		for (let i = 0; i < 50 && filesUnder(storage).length >= before; i++) {
-			await new Promise((resolve) => setTimeout(resolve, 20));
+			await sleep(20);
 		}
 		expect(filesUnder(storage).length).toBe(before - 1);
 		expect(server.lines.some((l) => l.event === 'file_shredded')).toBe(true);
@@ -604,11 +604,11 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 				expect(Date.now() - started).toBeLessThan(3000);
 			}
 			expect(filesUnder(temp)).toEqual([]);
-			await redis!.restart();
+			await redis!.start();
 			for (let i = 0; i < 100; i++) {
 				const reply = await upload(server.url, { data: 'back' }, {}, { from: client() });
 				if (reply.status === 201) break;
-				await new Promise((resolve) => setTimeout(resolve, 100));
+				await sleep(100);
 			}
 			expect((await upload(server.url, { data: 'back' }, {}, { from: client() })).status).toBe(201);
 		});
@@ -645,7 +645,7 @@ describe('configuration-specific behaviour', () => {
 			)
 		);
 		// Let the burst reach the server first: 40 scrypts, over half a second of work.
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		await sleep(100);
 		const mine = await request(`${server.url}/status/abacus-abdomen-abide-ablaze`, {
 			from: '127.0.0.42'
 		});

@@ -7,8 +7,8 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
+import { sleep, startRedis, startServer } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
 
 const STRAY_PART = 'a'.repeat(32) + '.part';
 const STRAY_STORED = 'b'.repeat(32) + '.rzf';
@@ -34,8 +34,6 @@ afterAll(async () => {
 	await Promise.all(servers.map((server) => server.stop()));
 	await redis?.stop();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('stale temp parts are gone at start-up', () => {
 	for (const server of servers) {

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
 import { json, request, upload } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
+import { sleep, startServer } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
 
 let server: TestServer;
 let firstRequestAt: number;
@@ -14,7 +15,7 @@ let firstRequestAt: number;
 beforeAll(async () => {
 	server = await startServer({ DOWNLOAD_FAIL_LIMIT: '3' });
 	// The process has been up a while before anyone asks for its health.
-	await new Promise((resolve) => setTimeout(resolve, 1500));
+	await sleep(1500);
 	firstRequestAt = Date.now();
 });
 

@@ -17,9 +17,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
-import { filesIn, randomData, sleep, slowUpload, waitFor } from '../resilience/support';
+import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, slowUpload } from '../resilience/support';
 
 const TTL_S = 3;
 /**
@@ -263,7 +263,7 @@ describe('a Redis outage while a download stalls', () => {
 		await server.waitForLine((line) => line.event === 'reader_refresh_failed', 5000);
 		await sleep(1500);
 		expect(server.process.exitCode).toBeNull();
-		await redis.restart();
+		await redis.start();
 
 		const rest = await stalled.resume();
 		expect(rest.error).toBeUndefined();

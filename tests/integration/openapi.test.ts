@@ -10,8 +10,8 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, request, upload, type Reply, type RequestOptions } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
+import { startRedis, startServer } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUTES = path.join(ROOT, 'src/routes');

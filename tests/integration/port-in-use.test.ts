@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { runServerExpectingFailure } from '../helpers/server';
+import { runServerExpectingFailure } from '../helpers/processes.js';
 
 const holder = createServer();
 let dir: string;

@@ -3,8 +3,8 @@
  * health turns degraded quickly and recovers by itself, without a restart of the app.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
+import { sleep, startRedis, startServer } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
 
 let redis: TestRedis;
 let server: TestServer;
@@ -42,7 +42,7 @@ async function pollUntil(
 		if (done(result)) return Date.now() - started;
 		if (Date.now() - started > limitMs)
 			throw new Error(`not reached within ${limitMs} ms: ${JSON.stringify(result.body)}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		await sleep(100);
 	}
 }
 
@@ -74,7 +74,7 @@ test('Redis stops: 503 degraded with redis offline, answered fast; Redis returns
 	expect(degraded.ms).toBeLessThan(3000);
 	expect(toDegraded).toBeLessThan(5000);
 
-	await redis.restart();
+	await redis.start();
 	const toRecovered = await pollUntil((h) => h.status === 200, 10_000);
 	const recovered = await health();
 	expect(recovered.body.services.redis).toBe('online');

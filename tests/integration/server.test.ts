@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runServerExpectingFailure, startServer, type TestServer } from '../helpers/server';
+import { runServerExpectingFailure, sleep, startServer } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
 
 const pkg = JSON.parse(
 	readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')
@@ -55,7 +56,7 @@ describe('with the in-process store', () => {
 	});
 
 	test('/health (no slash) answers the same, and a second check within the second is 429', async () => {
-		await new Promise((resolve) => setTimeout(resolve, 1100));
+		await sleep(1100);
 		const first = await fetch(`${server.url}/health`);
 		expect(first.status).toBe(200);
 		const second = await fetch(`${server.url}/health`);
@@ -140,7 +141,7 @@ describe('with the in-process store', () => {
 		expect(files).toContain('raven_zero.1.log');
 		expect(files).toContain('current.log');
 		// The file stream is asynchronous; give it a moment to catch up with stdout.
-		await new Promise((resolve) => setTimeout(resolve, 300));
+		await sleep(300);
 		const lines = readFileSync(path.join(logDir, 'raven_zero.1.log'), 'utf8').trim().split('\n');
 		const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 		expect(parsed.some((l) => l.event === 'started')).toBe(true);

@@ -11,7 +11,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { request, type Reply } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
+import { startServer } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
 
 const ROUTES_DIR = path.resolve(import.meta.dirname, '../../src/routes');
 

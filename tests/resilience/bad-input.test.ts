@@ -13,9 +13,16 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
-import { freePort } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
-import { filesIn, processFigures, randomWord, sampleRss, sleep, waitFor } from './support';
+import {
+	freePort,
+	processFigures,
+	sampleRss,
+	sleep,
+	startServer,
+	waitFor
+} from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
+import { filesIn, randomWord } from './support';
 
 const UPLOAD_RUNS = 160;
 const LOOKUP_RUNS = 240;

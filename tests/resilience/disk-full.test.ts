@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
-import { filesIn, randomData, slowUpload, waitFor } from './support';
+import { startServer, waitFor } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, slowUpload } from './support';
 
 const MiB = 1024 * 1024;
 

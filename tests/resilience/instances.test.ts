@@ -10,9 +10,9 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer, type LogLine } from '../helpers/server';
-import { filesIn, randomData, sleep, unknownPassphrase, waitFor } from './support';
+import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
+import type { LogLine, TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, unknownPassphrase } from './support';
 
 const FAIL_LIMIT = 3;
 const DEBRIS = 6;

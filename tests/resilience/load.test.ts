@@ -8,16 +8,15 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload, type Reply } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
 import {
-	filesIn,
 	processFigures,
-	randomData,
 	sampleRss,
-	unknownPassphrase,
+	startRedis,
+	startServer,
 	waitFor
-} from './support';
+} from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, unknownPassphrase } from './support';
 
 const MiB = 1024 * 1024;
 const CONCURRENT = 50;

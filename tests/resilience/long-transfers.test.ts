@@ -12,9 +12,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, upload } from '../helpers/http';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startServer, type TestServer } from '../helpers/server';
-import { filesIn, randomData, sleep, waitFor } from './support';
+import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData } from './support';
 
 const TTL_S = 3;
 /** More than loopback's socket buffers hold, so the stalled server still reads from disk. */

@@ -8,16 +8,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload, type Reply } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
-import {
-	filesIn,
-	randomData,
-	sleep,
-	startDurableRedis,
-	unknownPassphrase,
-	waitFor,
-	type DurableRedis
-} from './support';
+import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, unknownPassphrase } from './support';
 
 const FAIL_LIMIT = 5;
 const ENV = {
@@ -26,16 +19,16 @@ const ENV = {
 	DOWNLOAD_FAIL_LIMIT: String(FAIL_LIMIT)
 };
 
-let redis: DurableRedis;
+let redis: TestRedis;
 let server: TestServer;
 /** The second pair: a Redis that restarts empty, and the server whose drops it forgets. */
-let forgetful: DurableRedis;
+let forgetful: TestRedis;
 let forgotten: TestServer;
 const forgottenKeys: string[] = [];
 let forgottenAt = 0;
 
 beforeAll(async () => {
-	[redis, forgetful] = await Promise.all([startDurableRedis(), startDurableRedis()]);
+	[redis, forgetful] = await Promise.all([startRedis({ durable: true }), startRedis()]);
 	[server, forgotten] = await Promise.all([
 		startServer({ ...ENV, REDIS_URL: redis.url }),
 		startServer({ ...ENV, REDIS_URL: forgetful.url })
@@ -126,7 +119,7 @@ async function health(url: string) {
 }
 
 /** Every stored file has its record and every record its file. */
-async function storageMatchesRecords(dir: string, store: DurableRedis) {
+async function storageMatchesRecords(dir: string, store: TestRedis) {
 	const records = (await store.client().keys('rz:drop:*'))
 		.map((key) => `${key.slice('rz:drop:'.length)}.rzf`)
 		.sort();

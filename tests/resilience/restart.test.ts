@@ -8,22 +8,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { collectReply, json, request, upload, type Reply } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
-import {
-	filesIn,
-	randomData,
-	sleep,
-	slowUpload,
-	startDurableRedis,
-	waitFor,
-	type DurableRedis
-} from './support';
+import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
+import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, slowUpload } from './support';
 
-let redis: DurableRedis;
+let redis: TestRedis;
 const servers: TestServer[] = [];
 
 beforeAll(async () => {
-	redis = await startDurableRedis();
+	redis = await startRedis({ durable: true });
 });
 
 // Each test has its own folders; its Redis records must be its own too.

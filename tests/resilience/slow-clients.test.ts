@@ -9,8 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startServer, type TestServer } from '../helpers/server';
-import { filesIn, processFigures, randomData, sleep, slowUpload, waitFor } from './support';
+import { processFigures, sleep, startServer, waitFor } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
+import { filesIn, randomData, slowUpload } from './support';
 
 const IDLE_S = 2;
 const HEADERS_S = 2;

@@ -8,6 +8,7 @@ import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { isDeadOwner, PROCESS_OWNER } from '../../src/lib/server/process-owner';
+import { sleep } from '../helpers/processes.js';
 
 const namespace = readlinkSync('/proc/self/ns/pid').replace(/[^\w:[\]]/g, '');
 const ownerOf = (pid: number) => [hostname(), namespace, String(pid), 'an-earlier-start'].join('|');
@@ -31,7 +32,7 @@ describe('isDeadOwner', () => {
 			const pid = await new Promise<number>((resolve) =>
 				parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
 			);
-			await new Promise((resolve) => setTimeout(resolve, 200));
+			await sleep(200);
 			expect(isDeadOwner(ownerOf(pid))).toBe(true);
 		} finally {
 			parent.kill('SIGKILL');

@@ -10,7 +10,8 @@ import {
 	type MetadataStore,
 	type NewDrop
 } from '../../src/lib/server/store/types';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { sleep, startRedis } from '../helpers/processes.js';
+import type { TestRedis } from '../helpers/processes.js';
 
 let redis: TestRedis;
 const opened: MetadataStore[] = [];
@@ -26,7 +27,7 @@ afterAll(async () => {
 
 async function waitReady(store: MetadataStore) {
 	for (let i = 0; i < 100 && (await store.ping()) === 'offline'; i++) {
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		await sleep(20);
 	}
 }
 
@@ -43,8 +44,6 @@ const implementations = [
 		'online'
 	]
 ] as const;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(implementations)('%s store', (_, open, readyState) => {
 	let store: MetadataStore;
@@ -278,7 +277,7 @@ describe('redis store during an outage', () => {
 		expect(await store.ping()).toBe('offline');
 		expect(Date.now() - started).toBeLessThan(3000);
 
-		await redis.restart();
+		await redis.start();
 		const restarted = Date.now();
 		await waitReady(store);
 		expect(await store.ping()).toBe('online');
