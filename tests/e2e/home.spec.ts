@@ -1,4 +1,5 @@
 import { expect, test, type Response } from '@playwright/test';
+import { UUID_V4 } from '../helpers/headers';
 import { watchProblems } from './support';
 
 /*
@@ -7,8 +8,6 @@ import { watchProblems } from './support';
  * A CSP that blocks Kit's own bootstrap would leave a page that looks right but never hydrates,
  * so the violation listener matters as much as the heading.
  */
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The headers the seed service sent on every response, plus our request id. */
 function expectSecurityHeaders(response: Response) {

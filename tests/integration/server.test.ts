@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SECURITY_HEADERS, UUID_V4 } from '../helpers/headers';
 import { runServerExpectingFailure, sleep, startServer } from '../helpers/processes.js';
 import type { TestServer } from '../helpers/processes.js';
 
@@ -13,17 +14,6 @@ const pkg = JSON.parse(
 ) as {
 	version: string;
 };
-
-const SECURITY_HEADERS = {
-	'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
-	pragma: 'no-cache',
-	expires: '0',
-	'x-content-type-options': 'nosniff',
-	'x-frame-options': 'DENY',
-	'x-xss-protection': '1; mode=block',
-	'referrer-policy': 'no-referrer'
-};
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('with the in-process store', () => {
 	let server: TestServer;

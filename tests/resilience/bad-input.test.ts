@@ -13,6 +13,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
+import { SECURITY_HEADERS } from '../helpers/headers';
 import {
 	freePort,
 	processFigures,
@@ -26,16 +27,6 @@ import { filesIn, randomWord } from './support';
 
 const UPLOAD_RUNS = 160;
 const LOOKUP_RUNS = 240;
-
-const SECURITY_HEADERS = {
-	'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
-	pragma: 'no-cache',
-	expires: '0',
-	'x-content-type-options': 'nosniff',
-	'x-frame-options': 'DENY',
-	'x-xss-protection': '1; mode=block',
-	'referrer-policy': 'no-referrer'
-};
 
 let server: TestServer;
 /** CORS_ORIGINS set, and a Redis that is not there: for CORS, 503s and the health limit. */
