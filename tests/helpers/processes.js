@@ -79,17 +79,22 @@ export async function stopProcess(child, signal = 'SIGTERM') {
 // ------------------------------------------------------------------------------ /proc figures
 
 /**
+ * Resident memory of a process in MiB (one decimal), from /proc.
+ * @param {number} pid
+ */
+export function rssMiB(pid) {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+	return Math.round((rssKiB / 1024) * 10) / 10;
+}
+
+/**
  * Resident memory (MiB, one decimal) and open file descriptors of a process, from /proc.
  * @param {number} pid
  * @returns {{ rssMiB: number, fds: number }}
  */
 export function processFigures(pid) {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-	return {
-		rssMiB: Math.round((rssKiB / 1024) * 10) / 10,
-		fds: readdirSync(`/proc/${pid}/fd`).length
-	};
+	return { rssMiB: rssMiB(pid), fds: readdirSync(`/proc/${pid}/fd`).length };
 }
 
 /**
@@ -99,10 +104,10 @@ export function processFigures(pid) {
  * @returns {{ stop(): number }}
  */
 export function sampleRss(pid, everyMs = 100) {
-	let peak = processFigures(pid).rssMiB;
+	let peak = rssMiB(pid);
 	const timer = setInterval(() => {
 		try {
-			peak = Math.max(peak, processFigures(pid).rssMiB);
+			peak = Math.max(peak, rssMiB(pid));
 		} catch {
 			// the process is gone; whoever sampled it will say so
 		}

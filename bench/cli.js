@@ -1,0 +1,95 @@
+// The bench's command line (util.parseArgs) and what each mode runs: sizes, client counts,
+// repeats and requests per run.
+import { parseArgs } from 'node:util';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+
+export const USAGE = `npm run bench [-- options]
+  --smoke         a few seconds: tiny cells, fails only if something errors
+  --no-large      skip the 1 GiB upload and download
+  --runs N        repeats per cell (default 3; the median is reported)
+  --sizes LIST    only the cells of these sizes, e.g. 1KiB,10MiB`;
+
+/** `1KiB` or `10MiB` in bytes. */
+export function parseSize(text) {
+	const match = /^(\d+)(KiB|MiB)$/.exec(text);
+	if (!match) throw new Error(`unknown size ${text} (use e.g. 1KiB or 10MiB)`);
+	return Number(match[1]) * (match[2] === 'KiB' ? KiB : MiB);
+}
+
+/** A size as the report prints it: `1 KiB`, `10 MiB`, `1 GiB`. */
+export function label(size) {
+	return size >= GiB
+		? `${size / GiB} GiB`
+		: size >= MiB
+			? `${size / MiB} MiB`
+			: `${size / KiB} KiB`;
+}
+
+/**
+ * @typedef {object} Options
+ * @property {boolean} smoke
+ * @property {boolean} large run the 1 GiB mode
+ * @property {number} runs repeats per cell
+ * @property {number[]} sizes bytes
+ * @property {number[]} concurrency client counts
+ * @property {number} scryptRepeats
+ */
+
+/**
+ * The options of one run; throws with a sentence on anything it does not know.
+ * @param {string[]} args
+ * @returns {Options}
+ */
+export function readOptions(args) {
+	const { values } = parseArgs({
+		args,
+		allowNegative: true,
+		options: {
+			smoke: { type: 'boolean', default: false },
+			large: { type: 'boolean', default: true },
+			runs: { type: 'string', default: '3' },
+			sizes: { type: 'string' }
+		}
+	});
+	const runs = Number(values.runs);
+	if (!Number.isInteger(runs) || runs < 1) {
+		throw new Error(`--runs ${values.runs}: should be a whole number from 1`);
+	}
+	if (values.smoke) {
+		return {
+			smoke: true,
+			large: false,
+			runs: 1,
+			sizes: [KiB, 256 * KiB],
+			concurrency: [1, 4],
+			scryptRepeats: 2
+		};
+	}
+	return {
+		smoke: false,
+		large: values.large,
+		runs,
+		sizes: values.sizes ? values.sizes.split(',').map(parseSize) : [KiB, MiB, 10 * MiB],
+		concurrency: [1, 10, 50],
+		scryptRepeats: 10
+	};
+}
+
+/**
+ * Requests per run: at most 200, and at most ~400 MiB, but at least four per client, so that a
+ * p95 is not simply the slowest request of the first wave (10 MiB at c=10: 40 requests).
+ * @param {Options} options
+ * @param {number} size
+ * @param {number} concurrency
+ */
+export function requestsFor(options, size, concurrency) {
+	if (options.smoke) return concurrency * 3;
+	return Math.max(
+		concurrency,
+		4 * Math.min(concurrency, 10),
+		Math.min(200, Math.floor((400 * MiB) / size))
+	);
+}

@@ -1,0 +1,68 @@
+// The bench's processes: our server from build/ and the floor server, started through the
+// helper the tests use (tests/helpers/processes.js), and one load-generator process per
+// measured run, with the measured server's CPU and peak RSS taken from /proc around it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import {
+	cpuMs,
+	ROOT,
+	sampleRss,
+	spawnJsonLines,
+	startServer,
+	stopProcess
+} from '../tests/helpers/processes.js';
+import { GiB, MiB } from './cli.js';
+
+/**
+ * Our server from build/, on the bench's Redis, with the memory settings of `npm start` (as
+ * startServer always starts it) and this process's environment. Its folders are
+ * `<work>/<name>/`, so that each server's are apart; stop() removes them.
+ */
+export function startApp(redisUrl, work, name) {
+	return startServer(
+		{
+			REDIS_URL: redisUrl,
+			MAX_FILE_SIZE: String(GiB + MiB),
+			UPLOAD_RATE_LIMIT: '1000000/hour',
+			LOOKUP_RATE_LIMIT: '1000000/hour',
+			HEALTH_RATE_LIMIT: '1000/second',
+			MIN_FREE_DISK_MB: '0'
+		},
+		{ dir: path.join(work, name), inheritEnv: true }
+	);
+}
+
+/** bench/floor-server.js, holding a stored file of each size for the download floor. */
+export async function startFloor(work, sizes) {
+	const floor = spawnJsonLines(
+		process.execPath,
+		['bench/floor-server.js', path.join(work, 'floor'), sizes.join(',')],
+		{ env: process.env, name: 'floor server' }
+	);
+	const { port } = await floor.waitForLine((line) => typeof line.port === 'number', 20_000);
+	return {
+		url: `http://127.0.0.1:${port}`,
+		pid: floor.process.pid,
+		stop: () => stopProcess(floor.process)
+	};
+}
+
+/**
+ * One run of one cell in the load process (bench/load.js), with the CPU and peak RSS of the
+ * server it loads (`serverPid`) around it.
+ */
+export async function runLoad(spec, serverPid) {
+	const cpuBefore = cpuMs(serverPid);
+	const rss = sampleRss(serverPid, 25);
+	const child = spawn(process.execPath, [path.join(ROOT, 'bench/load.js'), JSON.stringify(spec)], {
+		stdio: ['ignore', 'pipe', 'inherit']
+	});
+	let out = '';
+	child.stdout.on('data', (part) => (out += part));
+	await once(child, 'exit');
+	const peakRss = rss.stop();
+	const result = JSON.parse(out);
+	const cpu = cpuMs(serverPid) - cpuBefore;
+	return { ...result, peakRss, cpuPerRequestMs: cpu / spec.requests };
+}

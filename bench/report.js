@@ -1,0 +1,184 @@
+// What the bench makes of its measurements: the statistics of a cell, the lines it prints,
+// the targets of issue #5, and bench/results/<time>.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { KiB, MiB } from './cli.js';
+
+export function median(values) {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function percentile(values, p) {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** MiB as the targets state them: MB. */
+const toMB = (mib) => mib * 1.048576;
+
+/**
+ * The runs of one cell (one op, size and client count) as medians over the runs; peak RSS is
+ * the highest of any run.
+ */
+export function summarise(runs, size, requests) {
+	const pick = (fn) => median(runs.map(fn));
+	const throughputs = runs.map((r) => (requests * size) / MiB / (r.wallMs / 1000));
+	return {
+		p50: pick((r) => percentile(r.latencies, 50)),
+		p95: pick((r) => percentile(r.latencies, 95)),
+		p99: pick((r) => percentile(r.latencies, 99)),
+		rps: pick((r) => requests / (r.wallMs / 1000)),
+		mbps: median(throughputs),
+		errors: runs.reduce((sum, r) => sum + r.errors, 0),
+		cpuMs: pick((r) => r.cpuPerRequestMs),
+		peakRss: Math.max(...runs.map((r) => r.peakRss)),
+		// How noisy: the spread of throughput over the runs, relative to the median.
+		spread:
+			throughputs.length > 1
+				? (Math.max(...throughputs) - Math.min(...throughputs)) / median(throughputs)
+				: 0
+	};
+}
+
+export function printFloors(floors, scrypt) {
+	console.log(
+		`floors: AES-256-GCM ${floors.aes_gcm_64k_chunks_mbps} MB/s in 64 KiB chunks (${floors.aes_gcm_single_mbps} in one), SHA-256 ${floors.sha256_mbps} MB/s, scrypt N=2^${Math.log2(scrypt.N)} r=${scrypt.r} p=${scrypt.p}: ${scrypt.ms} ms`
+	);
+}
+
+export function printCell(cell) {
+	const ratio = cell.mbps / cell.floor.mbps;
+	console.log(
+		`${cell.op.padEnd(8)} ${cell.size.padStart(7)} c=${String(cell.concurrency).padEnd(3)} ` +
+			`p50 ${round(cell.p50).toString().padStart(7)} ms  p95 ${round(cell.p95).toString().padStart(7)}  p99 ${round(cell.p99).toString().padStart(7)}  ` +
+			`${round(cell.rps).toString().padStart(7)} req/s ${round(cell.mbps).toString().padStart(7)} MB/s ` +
+			`(floor ${round(cell.floor.mbps)} MB/s, p50 ${round(cell.floor.p50)} ms, cpu ${round(cell.floor.cpuMs)} ms; ${Math.round(ratio * 100)}%)  ` +
+			`cpu ${round(cell.cpuMs)} ms/req  rss≤${round(cell.peakRss)} MiB  err ${cell.errors}  noise ±${Math.round(cell.spread * 50)}%`
+	);
+}
+
+export function printLarge(large) {
+	console.log(
+		`large    1 GiB  upload ${large.upload_s} s (RSS +${large.upload_rss_growth_mib} MiB), ` +
+			`download ${large.download_s} s (RSS +${large.download_rss_growth_mib} MiB), idle ${large.idle_rss_mib} MiB`
+	);
+}
+
+/** The cells as the README's table (bench/results/<time>.md). */
+function markdownTable(report) {
+	const header = [
+		'op',
+		'size',
+		'clients',
+		'p50 ms',
+		'p95 ms',
+		'p99 ms',
+		'req/s',
+		'MB/s',
+		'floor MB/s',
+		'of floor',
+		'CPU ms/req',
+		'floor CPU ms/req',
+		'peak RSS MiB'
+	];
+	const rows = report.cells.map((cell) => [
+		cell.op,
+		cell.size,
+		cell.concurrency,
+		Math.round(cell.p50),
+		Math.round(cell.p95),
+		Math.round(cell.p99),
+		round(cell.rps),
+		round(cell.mbps),
+		Math.round(cell.floor.mbps),
+		`${Math.round((100 * cell.mbps) / cell.floor.mbps)} %`,
+		Math.round(cell.cpuMs),
+		round(cell.floor.cpuMs),
+		Math.round(cell.peakRss)
+	]);
+	const line = (values) => `| ${values.join(' | ')} |`;
+	const targets = (report.targets ?? []).map(
+		(target) => `- ${target.ok ? 'PASS' : 'FAIL'} ${target.name}: ${target.detail}`
+	);
+	return [line(header), line(header.map(() => '---')), ...rows.map(line), '', ...targets, ''].join(
+		'\n'
+	);
+}
+
+/** Write bench/results/<time>.json and .md; resolves the .json's path. */
+export function writeReport(root, report) {
+	const outDir = path.join(root, 'bench/results');
+	mkdirSync(outDir, { recursive: true });
+	const outFile = path.join(outDir, `${report.when.replace(/[:.]/g, '-')}.json`);
+	writeFileSync(outFile, JSON.stringify(report, null, 2));
+	writeFileSync(outFile.replace(/\.json$/, '.md'), markdownTable(report));
+	return outFile;
+}
+
+/** The targets of issue #5 that this run's cells can speak to, each PASS or FAIL. */
+export function evaluateTargets(report) {
+	const cell = (op, bytes, concurrency) =>
+		report.cells.find((c) => c.op === op && c.bytes === bytes && c.concurrency === concurrency);
+	const targets = [];
+	const add = (name, ok, detail) => targets.push({ name, ok, detail });
+	const up10 = cell('upload', 10 * MiB, 10);
+	if (up10) {
+		add(
+			'10 MiB upload c=10 throughput ≥ 60% of the raw-sink floor',
+			up10.mbps >= 0.6 * up10.floor.mbps,
+			`${round(up10.mbps)} vs ${round(up10.floor.mbps)} MB/s (${Math.round((100 * up10.mbps) / up10.floor.mbps)}%)`
+		);
+		add('10 MiB upload c=10 p95 < 500 ms', up10.p95 < 500, `${round(up10.p95)} ms`);
+	}
+	for (const op of ['upload', 'download']) {
+		const c50 = cell(op, MiB, 50);
+		if (c50)
+			add(
+				`1 MiB ${op} c=50: no errors, p95 ≤ 250 ms`,
+				c50.errors === 0 && c50.p95 <= 250,
+				`${c50.errors} errors, p95 ${round(c50.p95)} ms`
+			);
+	}
+	// A download's floor is its one scrypt, plus a little for the bytes.
+	for (const [bytes, slackMs] of [
+		[10 * MiB, 20],
+		[KiB, 5]
+	]) {
+		const d1 = cell('download', bytes, 1);
+		if (d1)
+			add(
+				`${d1.size} download c=1 p50 ≤ scrypt + ${slackMs} ms`,
+				d1.p50 <= report.scrypt.ms + slackMs,
+				`${round(d1.p50)} ms vs ${report.scrypt.ms} + ${slackMs}`
+			);
+	}
+	const u50 = cell('upload', 10 * MiB, 50);
+	if (u50)
+		add(
+			'peak RSS during 50 concurrent 10 MiB uploads ≤ 250 MB',
+			toMB(u50.peakRss) <= 250,
+			`${round(toMB(u50.peakRss))} MB`
+		);
+	if (report.large) {
+		for (const op of ['upload', 'download']) {
+			const growth = toMB(report.large[`${op}_rss_growth_mib`]);
+			add(`1 GiB ${op} grows RSS ≤ 64 MB`, growth <= 64, `+${round(growth)} MB`);
+		}
+	}
+	const u1 = cell('upload', 10 * MiB, 1);
+	if (u1)
+		add(
+			'server CPU per 10 MiB upload ≤ 1.5 × (AES-GCM seal + SHA-256 of 10 MiB)',
+			u1.cpuMs <= 1.5 * report.floors.seal_plus_hash_10mib_ms,
+			`${round(u1.cpuMs)} ms vs 1.5 × ${report.floors.seal_plus_hash_10mib_ms} ms ` +
+				// What no implementation of the design can go below: the one scrypt every upload
+				// pays, the raw floor server's own CPU for the same request, and seal + hash.
+				`(bound: scrypt ${report.scrypt.ms} + floor server ${round(u1.floor.cpuMs)} + seal+hash ${report.floors.seal_plus_hash_10mib_ms} = ` +
+				`${round(report.scrypt.ms + u1.floor.cpuMs + report.floors.seal_plus_hash_10mib_ms)} ms)`
+		);
+	return targets;
+}
