@@ -10,7 +10,12 @@ import { E2E_PORT } from './tests/e2e/settings';
 const BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
 
 export default defineConfig({
-	testDir: 'tests/e2e',
+	projects: [
+		{ name: 'e2e', testDir: 'tests/e2e' },
+		// `npm run screenshots` only: it rewrites docs/screenshots/ (random passphrases each
+		// time), and a test run must leave the working tree clean.
+		{ name: 'screenshots', testDir: 'tests/screenshots', default: false }
+	],
 	// One server, one Redis, two cores: running files side by side buys nothing.
 	workers: 1,
 	fullyParallel: false,

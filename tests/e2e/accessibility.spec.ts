@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
-	dropFile,
+	DESKTOP,
 	expectAccessible,
+	open,
+	PHONE,
 	randomFile,
+	showDetails,
+	showResult,
 	uploadThroughApi,
 	watchProblems,
 	withoutExpectedHttpErrors
@@ -12,37 +14,9 @@ import {
 
 /*
  * axe-core on every state of both pages, in both colour schemes and at phone width; the
- * states a browser without JavaScript sees; the keyboard path; and the screenshots the
- * README shows (docs/screenshots/).
+ * states a browser without JavaScript sees; and the keyboard path. (The README's screenshots
+ * are taken by `npm run screenshots`, tests/screenshots/, not by the test run.)
  */
-
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 360, height: 780 };
-
-async function open(page: Page, url: string) {
-	await page.goto(url);
-	await expect(page.locator('body.js')).toBeAttached();
-}
-
-async function showResult(page: Page) {
-	await open(page, '/');
-	await dropFile(page, 'label:has(input[type=file])', {
-		name: 'quarterly-report.pdf',
-		mimeType: 'application/pdf',
-		buffer: Buffer.from('%PDF-1.4\n% a small test document\n')
-	});
-	await page.getByRole('radio', { name: '2' }).check();
-	await page.getByRole('button', { name: 'Upload and get a passphrase' }).click();
-	await expect(page.getByTestId('passphrase')).toBeVisible();
-}
-
-async function showDetails(page: Page, passphrase: string) {
-	await open(page, '/r');
-	await page.getByLabel('Passphrase').fill(passphrase);
-	await page.getByRole('button', { name: 'Check what is waiting' }).click();
-	await expect(page.getByTestId('drop-filename')).toBeVisible();
-}
 
 for (const colorScheme of ['light', 'dark'] as const) {
 	for (const [size, viewport] of Object.entries({ desktop: DESKTOP, phone: PHONE })) {
@@ -135,31 +109,4 @@ test('the send page works from the keyboard alone', async ({ page }) => {
 	await page.keyboard.press('ArrowRight');
 	await expect(page.getByRole('tab', { name: 'Text' })).toBeFocused();
 	await expect(page.getByLabel('Text to send')).toBeVisible();
-});
-
-test('screenshots of both pages at desktop and phone width', async ({ page, request }) => {
-	mkdirSync(SCREENSHOTS, { recursive: true });
-	const shot = (name: string) =>
-		page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-	for (const [size, viewport] of Object.entries({ desktop: DESKTOP, phone: PHONE })) {
-		await page.setViewportSize(viewport);
-		await open(page, '/');
-		await shot(`send-${size}`);
-		await showResult(page);
-		await page.getByRole('button', { name: 'Copy passphrase' }).blur();
-		await shot(`send-result-${size}`);
-		const passphrase = await uploadThroughApi(
-			request,
-			randomFile('holiday-photos.zip', 734 * 1024, 'application/zip'),
-			{ uses: 1 }
-		);
-		await showDetails(page, passphrase);
-		await shot(`retrieve-${size}`);
-	}
-	await page.emulateMedia({ colorScheme: 'dark' });
-	await page.setViewportSize(DESKTOP);
-	await open(page, '/r');
-	await page.getByLabel('Passphrase').fill('orbit velvet gravyy amul');
-	await expect(page.getByRole('group', { name: 'Suggestions for gravyy' })).toBeVisible();
-	await shot('retrieve-typing-dark-desktop');
 });

@@ -5,6 +5,7 @@ import {
 	dropFile,
 	expectAccessible,
 	messy,
+	open,
 	randomFile,
 	sha256,
 	uploadThroughApi,
@@ -30,12 +31,6 @@ async function throttleUploads(page: Page, bytesPerSecond: number) {
 		downloadThroughput: -1,
 		uploadThroughput: bytesPerSecond
 	});
-}
-
-/** Open a page and wait until its scripts run (the layout marks `body.js`). */
-async function open(page: Page, path: string) {
-	await page.goto(path);
-	await expect(page.locator('body.js')).toBeAttached();
 }
 
 async function passphraseOn(page: Page): Promise<string> {

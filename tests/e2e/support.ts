@@ -1,10 +1,20 @@
 /**
- * What the page specs share: watching for console errors and CSP violations, dropping a
+ * What the page specs (and the screenshots, tests/screenshots/) share: opening a page once its
+ * scripts run, the two viewports, watching for console errors and CSP violations, dropping a
  * file with a real DataTransfer, uploading through the API, and the axe-core scan.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
+
+export const DESKTOP = { width: 1280, height: 860 };
+export const PHONE = { width: 360, height: 780 };
+
+/** Open a page and wait until its scripts run (the layout marks `body.js`). */
+export async function open(page: Page, path: string): Promise<void> {
+	await page.goto(path);
+	await expect(page.locator('body.js')).toBeAttached();
+}
 
 export type Problems = { console: string[]; pageErrors: string[]; cspViolations: string[] };
 
@@ -90,6 +100,27 @@ export async function uploadThroughApi(
 	});
 	expect(response.status(), await response.text()).toBe(201);
 	return ((await response.json()) as { key: string }).key;
+}
+
+/** The send page showing the result card of a small PDF dropped on it (uses: 2). */
+export async function showResult(page: Page): Promise<void> {
+	await open(page, '/');
+	await dropFile(page, 'label:has(input[type=file])', {
+		name: 'quarterly-report.pdf',
+		mimeType: 'application/pdf',
+		buffer: Buffer.from('%PDF-1.4\n% a small test document\n')
+	});
+	await page.getByRole('radio', { name: '2' }).check();
+	await page.getByRole('button', { name: 'Upload and get a passphrase' }).click();
+	await expect(page.getByTestId('passphrase')).toBeVisible();
+}
+
+/** The retrieval page showing what waits under `passphrase`. */
+export async function showDetails(page: Page, passphrase: string): Promise<void> {
+	await open(page, '/r');
+	await page.getByLabel('Passphrase').fill(passphrase);
+	await page.getByRole('button', { name: 'Check what is waiting' }).click();
+	await expect(page.getByTestId('drop-filename')).toBeVisible();
 }
 
 /**
