@@ -11,7 +11,7 @@ import {
 	type DropInfo,
 	type Failure,
 	type StatusResponse
-} from './api';
+} from './api-client';
 
 export type Downloaded = {
 	filename: string;

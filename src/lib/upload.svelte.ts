@@ -9,7 +9,7 @@ import {
 	sentFromUpload,
 	type SentDrop,
 	type UploadResponse
-} from './api';
+} from './api-client';
 
 export type UploadPhase = 'idle' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
 
