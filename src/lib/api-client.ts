@@ -2,7 +2,7 @@
  * The pages' view of the JSON API: response shapes, and failures turned into the plain
  * sentences the pages show. Universal (browser) code; the API itself is src/routes/*.
  */
-import { isErrorCode, type ErrorCode, type UnknownWord } from './errors';
+import { ERRORS, isErrorCode, pageMessage, type ErrorCode, type UnknownWord } from './errors';
 import { formatWait } from './format';
 
 /** `POST /upload/` -> 201. */
@@ -119,7 +119,7 @@ export function failureFrom(
 		typeof record.detail === 'string'
 			? record.detail
 			: status === 413
-				? 'The file is larger than this server accepts.'
+				? ERRORS.FILE_TOO_LARGE.detail
 				: status >= 500
 					? 'The server could not handle this right now. Try again shortly.'
 					: `The server answered ${status}.`;
@@ -128,6 +128,52 @@ export function failureFrom(
 		failure.unknownWords = record.unknown_words as UnknownWord[];
 	}
 	return failure;
+}
+
+/**
+ * A refusal as a page's form action answers it (and as the page shows it): the catalogue's
+ * status, and the refusal's own sentence (the unknown words, the size limit) or else the
+ * catalogue's sentence for pages. Both paths of a page render this one shape.
+ */
+export function pageFailure(refusal: {
+	code: ErrorCode;
+	detail?: string;
+	retryAfterSeconds?: number;
+	unknownWords?: UnknownWord[];
+}): Failure {
+	const failure: Failure = {
+		status: ERRORS[refusal.code].status,
+		code: refusal.code,
+		message: refusal.detail ?? pageMessage(refusal.code),
+		retryAfter: refusal.retryAfterSeconds
+	};
+	if (refusal.unknownWords) failure.unknownWords = refusal.unknownWords;
+	return failure;
+}
+
+/**
+ * Why an enhanced form post got no answer from its action: Kit's error result (the action
+ * threw: `status` is known; or the request never completed: it is not), or the JSON error
+ * (`{ error_code, detail }`) that a hook answered with before the action ran (the rate-limit
+ * and origin handles do that), which reaches the page as it came.
+ */
+export function failureOutsideAction(
+	answer: unknown,
+	status: number | undefined,
+	retryAfterHeader: string | null = null
+): Failure {
+	const record = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<
+		string,
+		unknown
+	>;
+	if (record.type === 'error') {
+		return status === undefined
+			? NETWORK_FAILURE
+			: failureFrom(status, record.error, retryAfterHeader);
+	}
+	const code = typeof record.error_code === 'string' ? record.error_code : '';
+	const known = status ?? (isErrorCode(code) ? ERRORS[code].status : 0);
+	return failureFrom(known, answer, retryAfterHeader);
 }
 
 /** Read a failed fetch Response as a Failure. */

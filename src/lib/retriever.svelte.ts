@@ -1,17 +1,31 @@
 /**
- * The retrieval page's lookups with JavaScript: `POST /status` (consumes nothing) and
- * `POST /download` (consumes one use), both with the passphrase in a JSON body, never a URL.
- * The download is read with fetch so the page can show progress, read `X-SHA256` and
- * `X-Remaining-Uses`, and check the bytes itself before handing them to the browser.
+ * The retrieval page's state, created by the page and seeded from what the server rendered.
+ *
+ * "Check" is the page's `check` action. Without JavaScript the browser posts the form and the
+ * page is rendered with the action's answer (`form`); with JavaScript `use:enhance` posts the
+ * same form and `check` below takes the same answer from the action result. One server path,
+ * one shape (`CheckAnswer`), so both paths show the same state.
+ *
+ * "Download" posts the passphrase to `/download`, which streams an attachment (an action
+ * cannot). With JavaScript it is read with fetch, so the page can show progress, read
+ * `X-SHA256` and `X-Remaining-Uses`, and check the bytes itself before handing them over.
  */
+import type { ActionResult, SubmitFunction } from '@sveltejs/kit';
 import {
-	infoFromStatus,
+	failureOutsideAction,
 	NETWORK_FAILURE,
 	readFailure,
 	type DropInfo,
-	type Failure,
-	type StatusResponse
+	type Failure
 } from './api-client';
+
+/** What the `check` action answers, and what the page shows: the drop, or why not. */
+export type CheckAnswer = {
+	/** The passphrase the answer is about (the server's spelling), for the download form. */
+	passphrase: string;
+	info: DropInfo | null;
+	failure: Failure | null;
+};
 
 export type Downloaded = {
 	filename: string;
@@ -24,51 +38,84 @@ export type Downloaded = {
 };
 
 export class Retriever {
-	checking = $state(false);
-	downloading = $state(false);
-	received = $state(0);
-	info = $state<DropInfo | null>(null);
-	failure = $state<Failure | null>(null);
-	downloaded = $state<Downloaded | null>(null);
+	readonly #rendered: () => CheckAnswer | null;
+	/**
+	 * The answer shown: what the server rendered the page with until this page learns more
+	 * (an enhanced check, a download, an edit), and again after a navigation renders it anew.
+	 */
+	#answer = $derived.by(() => this.#rendered());
+	#checking = $state(false);
+	#downloading = $state(false);
+	#received = $state(0);
+	#downloaded = $state<Downloaded | null>(null);
+
+	/** `rendered`: what the page is rendered with (the action's `form`, or a refusal). */
+	constructor(rendered: () => CheckAnswer | null) {
+		this.#rendered = rendered;
+	}
+
+	get info(): DropInfo | null {
+		return this.#answer?.info ?? null;
+	}
+	get failure(): Failure | null {
+		return this.#answer?.failure ?? null;
+	}
+	/** The passphrase the shown answer is about ('' when there is none). */
+	get passphrase(): string {
+		return this.#answer?.passphrase ?? '';
+	}
+	get checking(): boolean {
+		return this.#checking;
+	}
+	get downloading(): boolean {
+		return this.#downloading;
+	}
+	/** Bytes of the running download received so far. */
+	get received(): number {
+		return this.#received;
+	}
+	get downloaded(): Downloaded | null {
+		return this.#downloaded;
+	}
 
 	/** Forget the last answer (the passphrase was edited). */
 	clear(): void {
-		this.info = null;
-		this.failure = null;
-		this.downloaded = null;
+		this.#answer = null;
+		this.#downloaded = null;
 	}
 
-	async check(passphrase: string): Promise<void> {
-		this.checking = true;
-		this.failure = null;
-		this.downloaded = null;
-		try {
-			const response = await post('/status', passphrase);
-			if (response.ok) {
-				this.info = infoFromStatus((await response.json()) as StatusResponse);
-			} else {
-				this.info = null;
-				this.failure = await readFailure(response);
-			}
-		} catch {
-			this.info = null;
-			this.failure = NETWORK_FAILURE;
-		} finally {
-			this.checking = false;
-		}
-	}
+	/**
+	 * `use:enhance` for the check form. The action's answer goes straight into this state
+	 * rather than through `update()`: `update()` would set `form` to the same data, but its
+	 * `applyAction` also moves focus to the top of the page after every successful check (Kit
+	 * resets focus as for a navigation), which would throw a keyboard user back past the
+	 * form instead of leaving them one Tab from the Download button. A redirect still goes
+	 * through `update()`.
+	 */
+	check: SubmitFunction<CheckAnswer, CheckAnswer> = () => {
+		this.#checking = true;
+		this.#downloaded = null;
+		this.#change({ failure: null });
+		return async ({ result, update }) => {
+			this.#checking = false;
+			if (result.type === 'redirect') return update();
+			this.#answer = answerOf(result);
+		};
+	};
 
-	async download(passphrase: string): Promise<void> {
-		this.downloading = true;
-		this.received = 0;
-		this.failure = null;
+	/** Download the checked drop (one use), verify it, and hand it to the browser. */
+	async download(): Promise<void> {
+		this.#downloading = true;
+		this.#received = 0;
+		this.#change({ failure: null });
 		try {
-			const response = await post('/download', passphrase);
+			const response = await post('/download', this.passphrase);
 			if (!response.ok || !response.body) {
-				this.failure = await readFailure(response);
+				const failure = await readFailure(response);
+				this.#change({ failure });
 				// The drop changed under us (taken, expired): say so in the card as well.
-				if (this.failure.code === 'ALREADY_DOWNLOADED') this.#markGone('burned');
-				if (this.failure.code === 'EXPIRED') this.#markGone('expired');
+				if (failure.code === 'ALREADY_DOWNLOADED') this.#markGone('burned');
+				if (failure.code === 'EXPIRED') this.#markGone('expired');
 				return;
 			}
 			const chunks: Uint8Array<ArrayBuffer>[] = [];
@@ -77,7 +124,7 @@ export class Retriever {
 				const { done, value } = await reader.read();
 				if (done) break;
 				chunks.push(value as Uint8Array<ArrayBuffer>);
-				this.received += value.byteLength;
+				this.#received += value.byteLength;
 			}
 			const filename = this.info?.filename ?? filenameFrom(response) ?? 'download';
 			const type = response.headers.get('content-type') ?? 'application/octet-stream';
@@ -87,29 +134,42 @@ export class Retriever {
 			const verified = await verify(blob, sha256);
 			// Bytes that fail their hash are never handed over (the server aborts first anyway).
 			if (verified !== false) save(blob, filename);
-			this.downloaded = { filename, size: blob.size, sha256, verified, remainingUses };
-			if (this.info) {
-				this.info = {
-					...this.info,
-					remainingUses,
-					status: remainingUses === 0 ? 'burned' : this.info.status
-				};
+			this.#downloaded = { filename, size: blob.size, sha256, verified, remainingUses };
+			const info = this.info;
+			if (info) {
+				this.#change({
+					info: { ...info, remainingUses, status: remainingUses === 0 ? 'burned' : info.status }
+				});
 			}
 		} catch {
 			// A broken transfer: the server aborts rather than send bytes that fail their check.
-			this.failure = {
-				...NETWORK_FAILURE,
-				message:
-					'The download broke off before the end. Nothing was saved. The use may still have been counted.'
-			};
+			this.#change({
+				failure: {
+					...NETWORK_FAILURE,
+					message:
+						'The download broke off before the end. Nothing was saved. The use may still have been counted.'
+				}
+			});
 		} finally {
-			this.downloading = false;
+			this.#downloading = false;
 		}
 	}
 
-	#markGone(status: 'burned' | 'expired'): void {
-		if (this.info) this.info = { ...this.info, status, remainingUses: 0 };
+	#change(part: Partial<CheckAnswer>): void {
+		if (this.#answer) this.#answer = { ...this.#answer, ...part };
 	}
+
+	#markGone(status: 'burned' | 'expired'): void {
+		const info = this.info;
+		if (info) this.#change({ info: { ...info, status, remainingUses: 0 } });
+	}
+}
+
+/** The answer an enhanced check got: the action's own, or why there was none. */
+function answerOf(result: ActionResult<CheckAnswer, CheckAnswer>): CheckAnswer {
+	if ((result.type === 'success' || result.type === 'failure') && result.data) return result.data;
+	const status = result.type === 'error' ? result.status : undefined;
+	return { passphrase: '', info: null, failure: failureOutsideAction(result, status) };
 }
 
 function post(path: string, passphrase: string): Promise<Response> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { E2E_MAX_FILE_SIZE } from './settings';
 import {
+	actionAnswer,
 	dropFile,
 	expectAccessible,
 	messy,
@@ -220,8 +221,40 @@ test('an unknown passphrase is refused with a warning about blocks', async ({ pa
 	expect(withoutExpectedHttpErrors(problems, [404])).toEqual(NO_PROBLEMS);
 });
 
+/** Whether a request is the retrieval page's check action. */
+function isCheck(url: URL): boolean {
+	return url.pathname === '/r' && url.search === '?/check';
+}
+
 test('a blocked address is told how long the block lasts', async ({ page }) => {
-	await page.route('**/status', (route) =>
+	// The check action's answer when the block is found under the lookup gate.
+	await page.route(isCheck, (route) =>
+		route.fulfill({
+			status: 200,
+			contentType: 'application/json',
+			body: actionAnswer('failure', 429, {
+				passphrase: 'abacus abdomen abdominal abide',
+				info: null,
+				failure: {
+					status: 429,
+					code: 'TOO_MANY_FAILED_LOOKUPS',
+					message:
+						'Too many unknown passphrases from this address. It is blocked for 14 more minute(s).',
+					retryAfter: 840
+				}
+			})
+		})
+	);
+	await open(page, '/r');
+	await page.getByLabel('Passphrase').fill('abacus abdomen abdominal abide');
+	await page.getByRole('button', { name: 'Check what is waiting' }).click();
+	await expect(page.getByRole('alert')).toContainText('Blocked for a while');
+	await expect(page.getByRole('alert')).toContainText('blocked for 14 minutes more');
+});
+
+test('a block refused before the check action ran is still shown as a block', async ({ page }) => {
+	// The rate-limit handle answers an enhanced post with the API's JSON error (no action result).
+	await page.route(isCheck, (route) =>
 		route.fulfill({
 			status: 429,
 			headers: { 'Retry-After': '840', 'Content-Type': 'application/json' },
@@ -236,7 +269,37 @@ test('a blocked address is told how long the block lasts', async ({ page }) => {
 	await page.getByLabel('Passphrase').fill('abacus abdomen abdominal abide');
 	await page.getByRole('button', { name: 'Check what is waiting' }).click();
 	await expect(page.getByRole('alert')).toContainText('Blocked for a while');
-	await expect(page.getByRole('alert')).toContainText('blocked for 14 minutes more');
+	await expect(page.getByRole('alert')).toContainText('lookups from it are blocked');
+});
+
+test('Check goes through the check action, enhanced: no JSON lookup, no reload', async ({
+	page,
+	request
+}) => {
+	const file = randomFile('through-the-action.bin', 1000);
+	const passphrase = await uploadThroughApi(request, file, { uses: 2 });
+	await open(page, '/r');
+	const posts: string[] = [];
+	const lookups: string[] = [];
+	page.on('request', (req) => {
+		const url = new URL(req.url());
+		if (req.method() === 'POST') posts.push(`${url.pathname}${url.search} ${req.resourceType()}`);
+		if (url.pathname.startsWith('/status')) lookups.push(url.pathname);
+	});
+	page.on('framenavigated', (frame) => {
+		if (frame === page.mainFrame()) posts.push(`navigated to ${frame.url()}`);
+	});
+
+	await page.getByLabel('Passphrase').fill(passphrase);
+	await page.getByRole('button', { name: 'Check what is waiting' }).click();
+	await expect(page.getByTestId('drop-filename')).toHaveText('through-the-action.bin');
+	await expect(page.getByTestId('uses-left')).toHaveText('2');
+	// The action's answer, as a browser without JavaScript gets it (the SHA-256 included).
+	await expect(page.getByText(sha256(file.buffer))).toBeVisible();
+	await expect(page.getByLabel('Passphrase')).toHaveValue(passphrase);
+
+	expect(posts).toEqual(['/r?/check fetch']);
+	expect(lookups).toEqual([]);
 });
 
 test('a file over the limit is refused before a byte is sent', async ({ page }) => {

@@ -6,6 +6,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
+// Kit's own encoding of action data (a dependency of @sveltejs/kit), so a mocked answer is
+// byte for byte what the server would send.
+import { stringify } from 'devalue';
 
 export const DESKTOP = { width: 1280, height: 860 };
 export const PHONE = { width: 360, height: 780 };
@@ -151,4 +154,16 @@ export async function expectAccessible(page: Page, state: string): Promise<void>
 			targets: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5)
 		}));
 	expect(serious, `axe violations (${state})`).toEqual([]);
+}
+
+/**
+ * The body of a form action's answer to an enhanced post (`use:enhance`, or the send page's
+ * XHR): what Kit sends with HTTP 200 for `return fail(status, data)` or a returned `data`.
+ */
+export function actionAnswer(
+	type: 'success' | 'failure',
+	status: number,
+	data: Record<string, unknown>
+): string {
+	return JSON.stringify({ type, status, data: stringify(data) });
 }

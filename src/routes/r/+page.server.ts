@@ -1,11 +1,13 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
+import { pageFailure, type DropInfo } from '$lib/api-client';
 import { readPassphrase } from '$lib/server/http/passphrase-body';
 import { readRefusal } from '$lib/server/http/refusals';
 import { clientAddress } from '$lib/server/http/client-address';
-import { detailOf, statusOf } from '$lib/server/refusal';
+import { statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
+import type { CheckAnswer } from '$lib/retriever.svelte';
 
 /**
  * `/r/` renders the page too, not a bodiless 308 (plain curl, a hand-typed link). Safe for a
@@ -16,15 +18,22 @@ import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
 export const trailingSlash = 'ignore';
 
 /**
- * Retrieval without JavaScript. "Check" is this action (it consumes nothing); "Download"
- * posts the same form to `/download`, which streams the attachment (an action cannot). The
- * rate-limit handle refuses a blocked address here as on every lookup route (LOOKUP_PAGES).
+ * The retrieval page. "Check" is the `check` action, with or without JavaScript (the page
+ * enhances the form; it consumes nothing); "Download" posts the same passphrase to
+ * `/download`, which streams the attachment (an action cannot). The rate-limit handle refuses
+ * a blocked address here as on every lookup route (LOOKUP_PAGES).
  *
  * The passphrase the visitor typed is echoed into the page so the Download button can send
  * it: a no-store answer to the person who just posted it, never a URL or a log line.
  */
+
 /** A no-JavaScript form refused elsewhere (a download, a block) comes back with its code. */
-export const load: PageServerLoad = ({ url }) => ({ refusal: readRefusal(url) });
+export const load: PageServerLoad = ({ url }) => {
+	const refusal = readRefusal(url);
+	return {
+		refused: refusal && pageFailure({ code: refusal.code, retryAfterSeconds: refusal.retryAfter })
+	};
+};
 
 export const actions: Actions = {
 	check: async (event) => {
@@ -33,33 +42,34 @@ export const actions: Actions = {
 		if (!input.ok) {
 			return fail(statusOf(input), {
 				passphrase: '',
-				code: input.code,
-				message: detailOf(input),
-				retryAfter: undefined as number | undefined
-			});
+				info: null,
+				failure: pageFailure(input)
+			} satisfies CheckAnswer);
 		}
 		const passphrase = input.passphrase.slice(0, MAX_PASSPHRASE_LENGTH * 4);
 		const result = await services().drops.status(passphrase, clientAddress(event));
 		if (!result.ok) {
 			return fail(statusOf(result), {
 				passphrase,
-				code: result.code,
-				message: detailOf(result),
-				retryAfter: result.retryAfterSeconds,
-				unknownWords: result.unknownWords ?? []
-			});
+				info: null,
+				failure: pageFailure(result)
+			} satisfies CheckAnswer);
 		}
-		return {
-			passphrase: result.passphrase,
-			status: {
-				status: result.status,
-				remainingUses: result.remainingUses,
-				expiresAt: result.expiresAt?.toISOString() ?? null,
-				filename: result.metadata?.filename ?? null,
-				size: result.metadata?.size ?? null,
-				mimeType: result.metadata?.mime_type ?? null,
-				sha256: result.metadata?.sha256 ?? null
-			}
+		const info: DropInfo = {
+			status: result.status,
+			remainingUses: result.remainingUses,
+			expiresAt: result.expiresAt?.toISOString() ?? null,
+			filename: result.metadata?.filename ?? null,
+			size: result.metadata?.size ?? null,
+			mimeType: result.metadata?.mime_type ?? null,
+			sha256: result.metadata?.sha256 ?? null
 		};
+		// Looked up by passphrase, so the answer carries its normalised spelling (null only for
+		// a lookup by access key).
+		return {
+			passphrase: result.passphrase ?? passphrase,
+			info,
+			failure: null
+		} satisfies CheckAnswer;
 	}
 };
