@@ -1,93 +1,125 @@
 /**
- * One upload from the send page, with XMLHttpRequest rather than fetch: only XHR reports
- * upload progress, and `abort()` cancels it. Created by the page; state is reactive.
+ * The send page's state, created by the page and seeded from what the server rendered.
+ *
+ * Sending is the page's default action, with or without JavaScript. Without it the browser
+ * posts the form and the page is rendered with the action's answer (`form`). With it the
+ * page posts the same form to the same action with XMLHttpRequest, asking for the action
+ * result as `use:enhance` does: XHR rather than fetch (or `use:enhance`, which uses fetch)
+ * because only XHR reports upload progress, and `abort()` cancels it. Both paths end in the
+ * same `SendAnswer`. `POST /upload/` stays the API for curl and scripts.
  */
+import type { ActionResult } from '@sveltejs/kit';
+import { deserialize } from '$app/forms';
 import {
 	explain,
-	failureFrom,
+	failureOutsideAction,
 	NETWORK_FAILURE,
-	sentFromUpload,
-	type SentDrop,
-	type UploadResponse
+	type Failure,
+	type SentDrop
 } from './api-client';
+import type { ErrorCode } from './errors';
 
-export type UploadPhase = 'idle' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
+/** What the send action answers, and what the page shows: the drop, or why not. */
+export type SendAnswer = { sent: SentDrop | null; failure: Failure | null };
+
+export type SendPhase = 'idle' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
 
 /** Speed is averaged over this window, so it neither freezes nor jumps. */
 const SPEED_WINDOW_MS = 2000;
 
-export class Uploader {
-	phase = $state<UploadPhase>('idle');
-	loaded = $state(0);
-	total = $state(0);
-	/** Bytes per second over the last couple of seconds. */
-	speed = $state(0);
-	result = $state<SentDrop | null>(null);
-	error = $state<string | null>(null);
-
+export class Sender {
+	readonly #rendered: () => SendAnswer | null;
+	/**
+	 * The answer shown: what the server rendered the page with until this page learns more
+	 * (an upload, a refusal, "send another"), and again after a navigation renders it anew.
+	 */
+	#answer = $derived.by(() => this.#rendered());
+	#phase = $state<SendPhase>('idle');
+	#loaded = $state(0);
+	#total = $state(0);
+	#speed = $state(0);
 	#xhr: XMLHttpRequest | undefined;
 	#samples: { at: number; loaded: number }[] = [];
 
-	get busy(): boolean {
-		return this.phase === 'uploading' || this.phase === 'processing';
+	/** `rendered`: what the page is rendered with (the action's `form`, or a refusal). */
+	constructor(rendered: () => SendAnswer | null) {
+		this.#rendered = rendered;
 	}
 
-	/** Send `file` to `/upload/` with the chosen expiry and uses. */
-	start(file: File, fields: { expiry: number; uses: number }): void {
+	/** The drop just sent, once there is one. */
+	get sent(): SentDrop | null {
+		return this.#answer?.sent ?? null;
+	}
+	/** Why nothing was sent, as a sentence. */
+	get error(): string | null {
+		const failure = this.#answer?.failure;
+		return failure ? explain(failure) : null;
+	}
+	get phase(): SendPhase {
+		return this.#phase;
+	}
+	/** Bytes of the file sent so far. */
+	get loaded(): number {
+		return this.#loaded;
+	}
+	get total(): number {
+		return this.#total;
+	}
+	/** Bytes per second over the last couple of seconds. */
+	get speed(): number {
+		return this.#speed;
+	}
+	get busy(): boolean {
+		return this.#phase === 'uploading' || this.#phase === 'processing';
+	}
+
+	/** Post `file` with the chosen expiry and uses to the page's action at `action`. */
+	start(action: string, file: File, fields: { expiry: number; uses: number }): void {
 		this.#xhr?.abort();
+		// The same fields as the page's form, fields before the file as curl examples do.
 		const form = new FormData();
-		// Fields before the file, as curl examples do; the server accepts either order.
 		form.append('expiry', String(fields.expiry));
 		form.append('uses', String(fields.uses));
 		form.append('file', file, file.name);
 
 		const xhr = new XMLHttpRequest();
 		this.#xhr = xhr;
-		this.phase = 'uploading';
-		this.loaded = 0;
-		this.total = file.size;
-		this.speed = 0;
-		this.error = null;
-		this.result = null;
+		this.#phase = 'uploading';
+		this.#loaded = 0;
+		this.#total = file.size;
+		this.#speed = 0;
+		this.#answer = null;
 		this.#samples = [{ at: performance.now(), loaded: 0 }];
 
 		xhr.upload.addEventListener('progress', (event) => {
 			if (this.#xhr !== xhr) return;
 			// The request carries a little multipart framing around the file; count the file.
-			this.loaded = event.lengthComputable
+			this.#loaded = event.lengthComputable
 				? Math.round((event.loaded / event.total) * file.size)
 				: Math.min(event.loaded, file.size);
-			this.#sample(this.loaded);
+			this.#sample(this.#loaded);
 		});
 		xhr.upload.addEventListener('load', () => {
 			// Every byte is sent; the server is finishing (fsync, store) before it answers.
-			if (this.#xhr === xhr) this.phase = 'processing';
+			if (this.#xhr === xhr) this.#phase = 'processing';
 		});
 		xhr.addEventListener('load', () => {
 			if (this.#xhr !== xhr) return;
 			this.#xhr = undefined;
-			let body: unknown;
-			try {
-				body = JSON.parse(xhr.responseText);
-			} catch {
-				body = undefined;
-			}
-			if (xhr.status === 201 && body) {
-				this.result = sentFromUpload(body as UploadResponse);
-				this.phase = 'done';
-			} else {
-				this.error = explain(failureFrom(xhr.status, body, xhr.getResponseHeader('retry-after')));
-				this.phase = 'failed';
-			}
+			const answer = answerOf(xhr);
+			this.#answer = answer;
+			this.#phase = answer.sent ? 'done' : 'failed';
 		});
 		xhr.addEventListener('error', () => {
 			if (this.#xhr !== xhr) return;
 			this.#xhr = undefined;
-			this.error = NETWORK_FAILURE.message;
-			this.phase = 'failed';
+			this.#answer = { sent: null, failure: NETWORK_FAILURE };
+			this.#phase = 'failed';
 		});
-		xhr.open('POST', '/upload/');
+		xhr.open('POST', action);
+		// What use:enhance sends: Kit answers with the action result (JSON), not the page.
 		xhr.setRequestHeader('Accept', 'application/json');
+		xhr.setRequestHeader('x-sveltekit-action', 'true');
 		xhr.send(form);
 	}
 
@@ -96,24 +128,28 @@ export class Uploader {
 		const xhr = this.#xhr;
 		this.#xhr = undefined;
 		xhr?.abort();
-		if (this.busy) this.phase = 'cancelled';
+		if (this.busy) this.#phase = 'cancelled';
 	}
 
-	/** Refuse before sending (too large, empty text): shown like a server failure. */
-	refuse(message: string): void {
-		this.error = message;
-		this.phase = 'failed';
+	/** Refuse before sending (too large, nothing to send): shown like a server refusal. */
+	refuse(code: ErrorCode, message: string): void {
+		this.#answer = { sent: null, failure: { status: 0, code, message } };
+		this.#phase = 'failed';
+	}
+
+	/** Forget the last refusal (another file was chosen). */
+	dismiss(): void {
+		if (this.#answer?.failure) this.#answer = null;
 	}
 
 	/** Back to the empty form ("send another"). */
 	reset(): void {
 		this.cancel();
-		this.phase = 'idle';
-		this.result = null;
-		this.error = null;
-		this.loaded = 0;
-		this.total = 0;
-		this.speed = 0;
+		this.#phase = 'idle';
+		this.#answer = null;
+		this.#loaded = 0;
+		this.#total = 0;
+		this.#speed = 0;
 	}
 
 	#sample(loaded: number): void {
@@ -124,6 +160,22 @@ export class Uploader {
 		}
 		const first = this.#samples[0]!;
 		const seconds = (now - first.at) / 1000;
-		if (seconds > 0.05) this.speed = (loaded - first.loaded) / seconds;
+		if (seconds > 0.05) this.#speed = (loaded - first.loaded) / seconds;
 	}
+}
+
+/**
+ * The answer to an upload: the action's own (success or failure), or why there was none (a
+ * hook refused first with the API's JSON error, the action threw, or a proxy answered).
+ */
+function answerOf(xhr: XMLHttpRequest): SendAnswer {
+	let result: ActionResult<SendAnswer, SendAnswer> | undefined;
+	try {
+		result = deserialize(xhr.responseText);
+	} catch {
+		result = undefined; // not JSON: a proxy's page (a 413, a 502)
+	}
+	if ((result?.type === 'success' || result?.type === 'failure') && result.data) return result.data;
+	const failure = failureOutsideAction(result, xhr.status, xhr.getResponseHeader('retry-after'));
+	return { sent: null, failure };
 }

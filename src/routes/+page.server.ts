@@ -1,22 +1,31 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
+import { pageFailure } from '$lib/api-client';
+import type { SendAnswer } from '$lib/sender.svelte';
 import { getConfig } from '$lib/server/config';
 import { readRefusal } from '$lib/server/http/refusals';
-import { detailOf, statusOf } from '$lib/server/refusal';
+import { statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 
 /** What the page must know before a byte is sent: the size limit and any type restriction. */
 export const load: PageServerLoad = ({ url }) => {
 	const { maxFileSize, allowedMimeTypes } = getConfig();
 	// A no-JavaScript upload refused before the action ran (the upload limit) comes back here.
-	return { maxFileSize, allowedMimeTypes: [...allowedMimeTypes], refusal: readRefusal(url) };
+	const refusal = readRefusal(url);
+	return {
+		maxFileSize,
+		allowedMimeTypes: [...allowedMimeTypes],
+		refused: refusal && pageFailure({ code: refusal.code, retryAfterSeconds: refusal.retryAfter })
+	};
 };
 
 export const actions: Actions = {
 	/**
-	 * Sending without JavaScript: the page's own multipart form, streamed through the same
-	 * use case as `POST /upload/` (busboy over the body; never `request.formData()`). The
-	 * rate-limit handle counts it as an upload (route-kinds.ts UPLOAD_ROUTES).
+	 * Sending, from the page's own multipart form: posted by the browser without JavaScript,
+	 * and by the page's XHR with it (for the progress bar), which asks for the action result.
+	 * Streamed through the same use case as `POST /upload/` (busboy over the body; never
+	 * `request.formData()`). The rate-limit handle counts it as an upload (route-kinds.ts
+	 * UPLOAD_ROUTES).
 	 */
 	default: async ({ request }) => {
 		const length = request.headers.get('content-length');
@@ -27,14 +36,13 @@ export const actions: Actions = {
 		});
 		if (!created.ok) {
 			return fail(statusOf(created), {
-				code: created.code,
-				message: detailOf(created),
-				retryAfter: created.retryAfterSeconds
-			});
+				sent: null,
+				failure: pageFailure(created)
+			} satisfies SendAnswer);
 		}
 		const { passphrase, metadata, expiresAt } = created;
 		return {
-			created: {
+			sent: {
 				passphrase,
 				filename: metadata.filename,
 				size: metadata.size,
@@ -42,7 +50,8 @@ export const actions: Actions = {
 				sha256: metadata.sha256,
 				uses: metadata.uses,
 				expiresAt: expiresAt.toISOString()
-			}
-		};
+			},
+			failure: null
+		} satisfies SendAnswer;
 	}
 };

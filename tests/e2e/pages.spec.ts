@@ -319,6 +319,11 @@ test('a file over the limit is refused before a byte is sent', async ({ page }) 
 	await expectAccessible(page, 'send page, refused');
 });
 
+/*
+ * Each refusal as it reaches the page: the API's JSON error from a hook that refused before
+ * the send action ran (the upload limit, its store), the action's own answer (disk space,
+ * file type), or a proxy's page.
+ */
 const REFUSALS = [
 	{
 		status: 429,
@@ -332,6 +337,7 @@ const REFUSALS = [
 	{
 		status: 507,
 		headers: {},
+		answeredBy: 'action',
 		body: {
 			error_code: 'INSUFFICIENT_STORAGE',
 			detail: 'The server is low on disk space. Try again later.'
@@ -350,6 +356,7 @@ const REFUSALS = [
 	{
 		status: 415,
 		headers: {},
+		answeredBy: 'action',
 		body: {
 			error_code: 'UNSUPPORTED_FILE_TYPE',
 			detail: 'Files of type application/x-msdownload are not accepted here. Allowed: image/png.'
@@ -365,17 +372,36 @@ const REFUSALS = [
 	}
 ] as const;
 
+/** The reply a refusal reaches the send page with. */
+function replyFor(refusal: (typeof REFUSALS)[number]) {
+	if ('answeredBy' in refusal) {
+		const { error_code: code, detail: message } = refusal.body;
+		return {
+			status: 200,
+			contentType: 'application/json',
+			body: actionAnswer('failure', refusal.status, {
+				sent: null,
+				failure: { status: refusal.status, code, message }
+			})
+		};
+	}
+	return {
+		status: refusal.status,
+		headers: {
+			...refusal.headers,
+			'Content-Type': typeof refusal.body === 'string' ? 'text/html' : 'application/json'
+		},
+		body: typeof refusal.body === 'string' ? refusal.body : JSON.stringify(refusal.body)
+	};
+}
+
 for (const refusal of REFUSALS) {
 	test(`an upload refused with ${refusal.status} says why in a sentence`, async ({ page }) => {
-		await page.route('**/upload/', (route) =>
-			route.fulfill({
-				status: refusal.status,
-				headers: {
-					...refusal.headers,
-					'Content-Type': typeof refusal.body === 'string' ? 'text/html' : 'application/json'
-				},
-				body: typeof refusal.body === 'string' ? refusal.body : JSON.stringify(refusal.body)
-			})
+		// The page sends to its own action (POST /), as its form does without JavaScript.
+		await page.route(
+			(url) => url.pathname === '/',
+			(route) =>
+				route.request().method() === 'POST' ? route.fulfill(replyFor(refusal)) : route.fallback()
 		);
 		await open(page, '/');
 		await dropFile(page, 'label:has(input[type=file])', randomFile('refused.bin', 1000));
@@ -383,6 +409,21 @@ for (const refusal of REFUSALS) {
 		await expect(page.getByRole('alert')).toContainText(refusal.sentence);
 	});
 }
+
+test('with JavaScript the page sends to its own action too, not to the API', async ({ page }) => {
+	await open(page, '/');
+	const posts: string[] = [];
+	page.on('request', (req) => {
+		const url = new URL(req.url());
+		if (req.method() === 'POST') posts.push(`${url.pathname}${url.search} ${req.resourceType()}`);
+	});
+	await dropFile(page, 'label:has(input[type=file])', randomFile('to-the-action.bin', 2000));
+	await page.getByRole('button', { name: 'Upload and get a passphrase' }).click();
+	await passphraseOn(page);
+	await expect(page.getByText('to-the-action.bin · 2 KiB')).toBeVisible();
+	// One XHR (for its upload progress) to the default action the no-JS form posts to.
+	expect(posts).toEqual(['/ xhr']);
+});
 
 test('an upload can be cancelled while it runs', async ({ page }) => {
 	await open(page, '/');
