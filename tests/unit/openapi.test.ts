@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { ERRORS, isErrorCode, type ErrorCode } from '../../src/lib/errors';
-import { documentFor, OPENAPI_DOCUMENT } from '../../src/lib/server/openapi';
+import { documentFor, OPENAPI_DOCUMENT } from '../../src/lib/server/openapi/document';
 
 type Node = Record<string, unknown>;
 

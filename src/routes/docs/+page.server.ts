@@ -7,7 +7,7 @@ import {
 	type ParameterObject,
 	type RequestBodyObject,
 	type ResponseObject
-} from '$lib/server/openapi';
+} from '$lib/server/openapi/document';
 
 /**
  * `/docs/` renders the page too, not a bodiless 308; Kit makes its asset paths relative to the

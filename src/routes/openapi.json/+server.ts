@@ -1,5 +1,5 @@
 import type { RequestHandler } from './$types';
-import { documentFor } from '$lib/server/openapi';
+import { documentFor } from '$lib/server/openapi/document';
 import { publicOrigin } from '$lib/server/http/responses';
 
 /** `/openapi.json/` answers too: tools and plain curl do not follow a 308 with an empty body. */

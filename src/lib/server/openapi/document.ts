@@ -7,8 +7,8 @@
  * this document, and fails when a route directory is missing here, so the two cannot drift
  * apart silently. Schemas are JSON Schema 2020-12 (the OpenAPI 3.1 dialect).
  */
-import { version } from '../../../package.json';
-import type { ErrorCode } from '../errors';
+import { version } from '../../../../package.json';
+import type { ErrorCode } from '../../errors';
 
 /** A JSON Schema 2020-12 object; kept loose on purpose (the test compiles it with ajv). */
 export type JsonSchema = { [keyword: string]: unknown };
