@@ -1,0 +1,245 @@
+/**
+ * Every JSON shape the HTTP API sends or reads, written once as a JSON Schema (TypeBox), with
+ * its TypeScript type derived from it (`Static`). The server builds its bodies through
+ * functions typed with these (server/http/responses.ts, health.ts), the OpenAPI document's
+ * `components.schemas` are these very objects (server/openapi/schemas.ts), the pages' client
+ * (api.ts) reads the same types, and the tests validate real answers against them with ajv.
+ *
+ * Universal code: the pages import the types only (`import type`), so TypeBox stays on the
+ * server. Nothing from the server is imported here.
+ *
+ * The schemas are JSON Schema 2020-12, the dialect of OpenAPI 3.1. Each one is complete in
+ * itself (no `$ref`), so any validator can check a body against it on its own.
+ */
+import Type, { type Static } from 'typebox';
+import { ERRORS, type ErrorBody as CatalogueErrorBody, type ErrorCode } from './errors';
+
+/** The upload form's `expiry` (minutes) and `uses` fields: bounds and defaults. */
+export const EXPIRY_MINUTES = { min: 1, max: 60, default: 10 } as const;
+export const USES = { min: 1, max: 5, default: 1 } as const;
+
+// ------------------------------------------------------------------------------- fields
+
+/** Diceware words joined by hyphens, as the server hands them out. */
+const passphrase = (description: string) =>
+	Type.String({
+		description,
+		pattern: '^[a-z]+(-[a-z]+){2,9}$',
+		examples: ['orbit-velvet-gravy-amulet']
+	});
+
+export const Passphrase = passphrase(
+	'Diceware words joined by hyphens (`PASSPHRASE_WORDS`, default 4).'
+);
+export type Passphrase = Static<typeof Passphrase>;
+
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Timestamp = Type.String({ format: 'date-time' });
+const MimeType = Type.String({
+	description: 'Detected from the bytes; `application/octet-stream` when unknown.',
+	examples: ['application/pdf']
+});
+const Filename = Type.String({
+	description:
+		"The sender's file name, sanitised: no path, no control or bidi characters, at most 255 characters."
+});
+const Bytes = Type.Integer({ minimum: 0 });
+const ExpiryMinutes = Type.Integer({ minimum: EXPIRY_MINUTES.min, maximum: EXPIRY_MINUTES.max });
+const Uses = Type.Integer({ minimum: USES.min, maximum: USES.max });
+const Url = Type.String({ format: 'uri' });
+
+/** Closed objects: a field the schema does not name is a mistake, on either side. */
+const closed = { additionalProperties: false } as const;
+
+// ------------------------------------------------------------------------------- requests
+
+/** `POST /upload/`: the multipart form (the file's bytes are not JSON; this names the fields). */
+export const UploadForm = Type.Object({
+	file: Type.String({
+		contentMediaType: 'application/octet-stream',
+		description:
+			'Sent with its file name (`-F file=@name`). The Content-Type the client gives is ignored.'
+	}),
+	expiry: Type.Optional(
+		Type.With(ExpiryMinutes, {
+			default: EXPIRY_MINUTES.default,
+			description: 'Minutes until the drop expires.'
+		})
+	),
+	uses: Type.Optional(
+		Type.With(Uses, { default: USES.default, description: 'How many downloads are allowed.' })
+	)
+});
+
+/** `POST /download`, `POST /status`: the passphrase, as a form or JSON. */
+export const PassphraseBody = Type.Object(
+	{
+		passphrase: Type.Optional(Type.String({ examples: ['orbit-velvet-gravy-amulet'] })),
+		key: Type.Optional(Type.String({ description: 'Accepted in place of `passphrase`.' }))
+	},
+	{ anyOf: [{ required: ['passphrase'] }, { required: ['key'] }] }
+);
+export type PassphraseBody = Static<typeof PassphraseBody>;
+
+// ------------------------------------------------------------------------------- answers
+
+/** `POST /upload/` -> 201. */
+export const CreatedDropBody = Type.Object(
+	{
+		key: passphrase('The passphrase.'),
+		preview_url: Type.With(Url, { description: 'Built from `ORIGIN` when set.' }),
+		download_url: Url,
+		expiry: Type.With(ExpiryMinutes, { description: 'Minutes.' }),
+		uses: Uses,
+		filename: Filename,
+		size: Type.With(Bytes, { description: 'Bytes.' }),
+		mime_type: MimeType,
+		created_at: Timestamp,
+		expires_at: Timestamp,
+		sha256: Sha256
+	},
+	closed
+);
+export type CreatedDropBody = Static<typeof CreatedDropBody>;
+
+/** `GET /preview/{key}` -> 200, once. */
+export const DropPreviewBody = Type.Object(
+	{
+		filename: Filename,
+		size: Bytes,
+		mime_type: MimeType,
+		expiry: Type.With(ExpiryMinutes, { description: 'As uploaded.' }),
+		uses: Type.With(Uses, { description: 'Downloads left.' }),
+		minutes_left: Type.Integer({ minimum: 0 }),
+		expires_at: Timestamp,
+		download_url: Url,
+		curl_example: Type.String({ examples: ['curl -OJ https://host/download/KEY'] }),
+		created_at: Timestamp,
+		sha256: Sha256
+	},
+	closed
+);
+export type DropPreviewBody = Static<typeof DropPreviewBody>;
+
+const DropState = Type.Enum(['active', 'expired', 'burned']);
+
+/** `GET /status/{key}`, `POST /status` -> 200. */
+export const DropStatusBody = Type.Object(
+	{
+		key: passphrase('The passphrase, normalised.'),
+		status: DropState,
+		remaining_uses: Type.Integer({ minimum: 0, maximum: USES.max }),
+		expires_at: Type.Union([Timestamp, Type.Null()]),
+		is_accessible: Type.Boolean({ description: 'True exactly when `active`.' }),
+		filename: Type.Union([Filename, Type.Null()]),
+		size: Type.Union([Bytes, Type.Null()]),
+		mime_type: Type.Union([MimeType, Type.Null()]),
+		sha256: Type.Union([Sha256, Type.Null()], {
+			description: 'SHA-256 of the file (hex), to compare after downloading.'
+		})
+	},
+	{
+		...closed,
+		description:
+			'`expires_at`, `filename`, `size`, `mime_type` and `sha256` are null unless `status` is `active`.'
+	}
+);
+export type DropStatusBody = Static<typeof DropStatusBody>;
+
+export const ServiceState = Type.Enum(['online', 'offline']);
+export type ServiceState = Static<typeof ServiceState>;
+
+/** `GET /health/` -> 200 (`healthy`) or 503 (`degraded`). */
+export const HealthReport = Type.Object(
+	{
+		status: Type.Enum(['healthy', 'degraded']),
+		version: Type.String(),
+		timestamp: Timestamp,
+		services: Type.Object(
+			{
+				redis: Type.Enum(['online', 'offline', 'embedded'], {
+					description: '`embedded`: the in-process store (no REDIS_URL).'
+				}),
+				storage: ServiceState,
+				scheduler: ServiceState,
+				diceware: ServiceState
+			},
+			closed
+		),
+		uptime_seconds: Type.Integer({ minimum: 0 }),
+		started_at: Timestamp
+	},
+	closed
+);
+export type HealthReport = Static<typeof HealthReport>;
+
+/** `GET /words.json` -> 200: the words a passphrase can contain, in list order. */
+export const WordList = Type.Array(Type.String({ pattern: '^[a-z]+$' }), { minItems: 1 });
+
+// ------------------------------------------------------------------------------- refusals
+
+/** The catalogue's codes, in its order. */
+const CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** A word of a passphrase that is not in the list, with the nearest words that are. */
+export const UnknownWord = Type.Object(
+	{
+		position: Type.Integer({ minimum: 0, description: 'Zero-based.' }),
+		word: Type.String(),
+		suggestions: Type.Array(Type.String())
+	},
+	closed
+);
+export type UnknownWord = Static<typeof UnknownWord>;
+
+const errorFields = {
+	error_code: Type.Enum(CODES),
+	detail: Type.String({ description: 'A sentence for a human.' })
+};
+const unknownWords = Type.Array(UnknownWord, {
+	description:
+		'The words not in the list, with the closest ones that are. Empty when the problem is the number of words or an empty passphrase.'
+});
+
+/** The JSON body of every refusal (http/refusals.ts); `unknown_words` only for INVALID_PASSPHRASE. */
+export const ErrorBody = Type.Object(
+	{ ...errorFields, unknown_words: Type.Optional(unknownWords) },
+	closed
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** A refusal other than INVALID_PASSPHRASE: the code and its sentence, nothing else. */
+export const PlainErrorBody = Type.Object(errorFields, {
+	...closed,
+	description: 'What every expected failure answers.'
+});
+
+/** INVALID_PASSPHRASE: always with the unknown words (possibly none). */
+export const InvalidPassphraseBody = Type.Object(
+	{
+		error_code: Type.Literal('INVALID_PASSPHRASE'),
+		detail: Type.String(),
+		unknown_words: unknownWords
+	},
+	closed
+);
+
+/** An unexpected error (hooks.server.ts `handleError`, http/not-found.ts). */
+export const InternalErrorBody = Type.Object(
+	{
+		message: Type.String(),
+		error_code: Type.Literal('INTERNAL_ERROR'),
+		detail: Type.String(),
+		request_id: Type.String()
+	},
+	closed
+);
+export type InternalErrorBody = Static<typeof InternalErrorBody>;
+
+// The catalogue ($lib/errors) declares these two types by hand for the server's refusals; the
+// schemas must describe exactly them (the identity test TypeScript itself uses for types, so
+// an optional field more or less counts). A difference fails `npm run check` here.
+type Same<A, B> =
+	(<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+true satisfies Same<ErrorBody, CatalogueErrorBody>;
+true satisfies Same<UnknownWord, NonNullable<CatalogueErrorBody['unknown_words']>[number]>;
