@@ -12,6 +12,7 @@
  * itself (no `$ref`), so any validator can check a body against it on its own.
  */
 import Type, { type Static } from 'typebox';
+import { ACCESS_KEY_BYTES, ACCESS_KEY_SALT, ACCESS_KEY_SCRYPT } from './access-key-params';
 import { ERRORS, type ErrorBody as CatalogueErrorBody, type ErrorCode } from './errors';
 
 /** The upload form's `expiry` (minutes) and `uses` fields: bounds and defaults. */
@@ -32,6 +33,14 @@ export const Passphrase = passphrase(
 	'Diceware words joined by hyphens (`PASSPHRASE_WORDS`, default 4).'
 );
 export type Passphrase = Static<typeof Passphrase>;
+
+/** What the pages send in place of the passphrase (access-key-params.ts). */
+export const AccessKey = Type.String({
+	description: `base64url (no padding) of scrypt(normalised passphrase, "${ACCESS_KEY_SALT}", N=2^${Math.log2(ACCESS_KEY_SCRYPT.N)}, r=${ACCESS_KEY_SCRYPT.r}, p=${ACCESS_KEY_SCRYPT.p}, ${ACCESS_KEY_BYTES} bytes). A secret equal to the passphrase.`,
+	// 32 bytes: 42 characters of 6 bits, then one whose 2 low bits are zero (one spelling only).
+	pattern: '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$'
+});
+export type AccessKey = Static<typeof AccessKey>;
 
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Timestamp = Type.String({ format: 'date-time' });
@@ -71,13 +80,14 @@ export const UploadForm = Type.Object({
 	)
 });
 
-/** `POST /download`, `POST /status`: the passphrase, as a form or JSON. */
+/** `POST /download`, `POST /status`: the passphrase or its access key, as a form or JSON. */
 export const PassphraseBody = Type.Object(
 	{
 		passphrase: Type.Optional(Type.String({ examples: ['orbit-velvet-gravy-amulet'] })),
-		key: Type.Optional(Type.String({ description: 'Accepted in place of `passphrase`.' }))
+		key: Type.Optional(Type.String({ description: 'Accepted in place of `passphrase`.' })),
+		access_key: Type.Optional(AccessKey)
 	},
-	{ anyOf: [{ required: ['passphrase'] }, { required: ['key'] }] }
+	{ anyOf: [{ required: ['passphrase'] }, { required: ['key'] }, { required: ['access_key'] }] }
 );
 export type PassphraseBody = Static<typeof PassphraseBody>;
 
@@ -86,9 +96,9 @@ export type PassphraseBody = Static<typeof PassphraseBody>;
 /** `POST /upload/` -> 201. */
 export const CreatedDropBody = Type.Object(
 	{
-		key: passphrase('The passphrase.'),
-		preview_url: Type.With(Url, { description: 'Built from `ORIGIN` when set.' }),
-		download_url: Url,
+		key: Type.Optional(passphrase('The passphrase.')),
+		preview_url: Type.Optional(Type.With(Url, { description: 'Built from `ORIGIN` when set.' })),
+		download_url: Type.Optional(Url),
 		expiry: Type.With(ExpiryMinutes, { description: 'Minutes.' }),
 		uses: Uses,
 		filename: Filename,
@@ -98,7 +108,11 @@ export const CreatedDropBody = Type.Object(
 		expires_at: Timestamp,
 		sha256: Sha256
 	},
-	closed
+	{
+		...closed,
+		description:
+			'`key`, `preview_url` and `download_url` are present when the server drew the passphrase; an upload with `X-Access-Key` gets none of them.'
+	}
 );
 export type CreatedDropBody = Static<typeof CreatedDropBody>;
 
@@ -126,7 +140,9 @@ const DropState = Type.Enum(['active', 'expired', 'burned']);
 /** `GET /status/{key}`, `POST /status` -> 200. */
 export const DropStatusBody = Type.Object(
 	{
-		key: passphrase('The passphrase, normalised.'),
+		key: Type.Union([Passphrase, Type.Null()], {
+			description: 'The passphrase, normalised; null when asked by access key.'
+		}),
 		status: DropState,
 		remaining_uses: Type.Integer({ minimum: 0, maximum: USES.max }),
 		expires_at: Type.Union([Timestamp, Type.Null()]),

@@ -1,13 +1,9 @@
 import type { PageServerLoad } from './$types';
 import { publicOrigin } from '$lib/server/http/responses';
-import {
-	OPENAPI_DOCUMENT,
-	type JsonSchema,
-	type OperationObject,
-	type ParameterObject,
-	type RequestBodyObject,
-	type ResponseObject
-} from '$lib/server/openapi/document';
+import { OPENAPI_DOCUMENT, type Operation } from '$lib/server/openapi/document';
+import type { OpenAPIV3_1 } from 'openapi-types';
+
+type SchemaObject = OpenAPIV3_1.SchemaObject;
 
 /**
  * `/docs/` renders the page too, not a bodiless 308; Kit makes its asset paths relative to the
@@ -38,7 +34,7 @@ function deref<T>(value: T | { $ref: string }): T {
 }
 
 /** "integer 1-60, default 10. Minutes until …" from a property's schema. */
-function describeSchema(property: JsonSchema): string {
+function describeSchema(property: SchemaObject): string {
 	const bits: string[] = [];
 	if (typeof property.type === 'string' && property.contentMediaType) bits.push('a file');
 	else if (typeof property.type === 'string') bits.push(property.type);
@@ -51,20 +47,23 @@ function describeSchema(property: JsonSchema): string {
 	return [lead, text].filter(Boolean).join('. ');
 }
 
-function bodyFields(body: RequestBodyObject): FieldView[] {
+function bodyView(body: OpenAPIV3_1.RequestBodyObject): EndpointView['body'] {
+	return { mediaTypes: Object.keys(body.content), fields: bodyFields(body) };
+}
+
+function bodyFields(body: OpenAPIV3_1.RequestBodyObject): FieldView[] {
 	const first = Object.values(body.content)[0]?.schema;
 	if (!first) return [];
-	const schema = deref(first);
-	const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-	const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
-	return Object.entries(properties).map(([name, property]) => ({
+	const schema = deref<SchemaObject>(first);
+	const required = new Set(schema.required ?? []);
+	return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
 		name,
 		required: required.has(name),
-		description: describeSchema(deref(property))
+		description: describeSchema(deref<SchemaObject>(property))
 	}));
 }
 
-function viewOf(path: string, method: string, operation: OperationObject): EndpointView {
+function viewOf(path: string, method: string, operation: Operation): EndpointView {
 	return {
 		id: operation.operationId,
 		method: method.toUpperCase(),
@@ -72,20 +71,19 @@ function viewOf(path: string, method: string, operation: OperationObject): Endpo
 		summary: operation.summary,
 		description: operation.description,
 		parameters: (operation.parameters ?? []).map((p) => {
-			const parameter = deref<ParameterObject>(p);
+			const parameter = deref<OpenAPIV3_1.ParameterObject>(p);
 			return {
 				name: `{${parameter.name}}`,
-				required: parameter.required,
-				description: parameter.description
+				required: parameter.required ?? false,
+				description: parameter.description ?? ''
 			};
 		}),
-		body: operation.requestBody && {
-			mediaTypes: Object.keys(operation.requestBody.content),
-			fields: bodyFields(operation.requestBody)
-		},
+		body:
+			operation.requestBody &&
+			bodyView(deref<OpenAPIV3_1.RequestBodyObject>(operation.requestBody)),
 		responses: Object.entries(operation.responses).map(([status, response]) => ({
 			status,
-			description: deref<ResponseObject>(response).description
+			description: deref<OpenAPIV3_1.ResponseObject>(response).description
 		}))
 	};
 }

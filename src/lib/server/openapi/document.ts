@@ -1,86 +1,116 @@
 /**
- * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json and rendered at /docs.
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json and rendered at /docs:
+ * paths and operations, and the headers, parameters and shared answers they use. The bodies'
+ * schemas are the wire shapes of $lib/schemas (./schemas.ts names them); the error codes each
+ * answer can carry are codes of the catalogue ($lib/errors), checked against their status.
  *
- * Written by hand from what the code answers (routes, lookup-routes.ts, upload.ts, drops.ts,
- * the handles in hooks.server.ts), not from what the design hoped for. The integration test
+ * Written from what the code answers (routes, lookup-routes.ts, upload.ts, drops.ts, the
+ * handles in hooks.server.ts), not from what the design hoped for. The integration test
  * tests/integration/openapi.test.ts sends real requests and validates every answer against
  * this document, and fails when a route directory is missing here, so the two cannot drift
- * apart silently. Schemas are JSON Schema 2020-12 (the OpenAPI 3.1 dialect).
+ * apart silently.
  */
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { version } from '../../../../package.json';
-import type { ErrorCode } from '../../errors';
+import { ERRORS, type ErrorCode } from '../../errors';
+import { USES, WordList } from '../../schemas';
+import {
+	COMPONENT_SCHEMAS,
+	errorBodySchema,
+	openApiSchema,
+	schemaRef,
+	type Schema
+} from './schemas';
 
-/** A JSON Schema 2020-12 object; kept loose on purpose (the test compiles it with ajv). */
-export type JsonSchema = { [keyword: string]: unknown };
-type Ref = { $ref: string };
+type Ref = OpenAPIV3_1.ReferenceObject;
+type Header = OpenAPIV3_1.HeaderObject;
+type Response = OpenAPIV3_1.ResponseObject;
 
-export type HeaderObject = { description: string; required?: boolean; schema: JsonSchema };
-export type MediaTypeObject = { schema?: JsonSchema };
-export type ResponseObject = {
-	description: string;
-	headers?: Record<string, HeaderObject | Ref>;
-	content?: Record<string, MediaTypeObject>;
-};
-export type ParameterObject = {
-	name: string;
-	in: 'path' | 'query' | 'header';
-	required: boolean;
-	description: string;
-	schema: JsonSchema;
-};
-export type RequestBodyObject = {
-	description: string;
-	required: boolean;
-	content: Record<string, MediaTypeObject>;
-};
-export type OperationObject = {
+/** Every operation here has an id, a summary and a description (/docs and the tests read them). */
+export type Operation = OpenAPIV3_1.OperationObject & {
 	operationId: string;
 	summary: string;
 	description: string;
-	tags: string[];
-	parameters?: (ParameterObject | Ref)[];
-	requestBody?: RequestBodyObject;
-	responses: Record<string, ResponseObject | Ref>;
+	responses: OpenAPIV3_1.ResponsesObject;
 };
-export type PathItemObject = {
-	get?: OperationObject;
-	head?: OperationObject;
-	post?: OperationObject;
-};
-export type OpenApiDocument = {
-	openapi: '3.1.0';
-	jsonSchemaDialect: string;
-	info: { title: string; version: string; summary: string; description: string };
-	servers: { url: string; description?: string }[];
-	tags: { name: string; description: string }[];
-	paths: Record<string, PathItemObject>;
-	components: {
-		schemas: Record<string, JsonSchema>;
-		parameters: Record<string, ParameterObject>;
-		headers: Record<string, HeaderObject>;
-		responses: Record<string, ResponseObject>;
-	};
+export type Method = 'get' | 'head' | 'post';
+/** The path items here hold operations only. */
+export type PathItem = Partial<Record<Method, Operation>>;
+/**
+ * The document, typed from openapi-types' parts rather than as its `OpenAPIV3_1.Document`:
+ * there a 3.1 path item also carries the 3.0 operation type, to which 3.1's own
+ * `RequestBodyObject` cannot be assigned (openapi-types 12.1).
+ */
+export type ApiDocument = Omit<OpenAPIV3_1.Document, 'paths' | 'components'> & {
+	paths: Record<string, PathItem>;
+	components: Required<
+		Pick<OpenAPIV3_1.ComponentsObject, 'schemas' | 'parameters' | 'headers' | 'responses'>
+	>;
 };
 
-// ---------------------------------------------------------------------------- building blocks
+/** The codes of the catalogue answered with `status`. */
+type CodeWithStatus<S extends number> = {
+	[C in ErrorCode]: (typeof ERRORS)[C]['status'] extends S ? C : never;
+}[ErrorCode];
 
-const schema = (name: string): Ref => ({ $ref: `#/components/schemas/${name}` });
-const header = (name: string): Ref => ({ $ref: `#/components/headers/${name}` });
+// ---------------------------------------------------------------------------- headers
+
+/*
+ * Header and parameter schemas stay within what openapi-types allows there (it types them as
+ * OpenAPI 3.0 schemas): `enum: [x]` rather than `const`, a parameter's `example` rather than
+ * the schema's `examples`. Both mean the same in 3.1.
+ */
+const HEADERS = {
+	'X-Request-ID': {
+		description: 'A UUID v4 for this request, also in its log line. Sent on every response.',
+		required: true,
+		schema: { type: 'string', format: 'uuid' }
+	},
+	'Retry-After': {
+		description: 'Seconds until the client may try again.',
+		required: true,
+		schema: { type: 'integer', minimum: 1 }
+	},
+	'RateLimit-Limit': {
+		description: 'Requests (or failures) allowed in the window.',
+		required: true,
+		schema: { type: 'integer', minimum: 1 }
+	},
+	'RateLimit-Remaining': {
+		description: 'What is left of the limit in the current window.',
+		required: true,
+		schema: { type: 'integer', minimum: 0 }
+	},
+	'RateLimit-Reset': {
+		description: 'Seconds until the window resets.',
+		required: true,
+		schema: { type: 'integer', minimum: 0 }
+	}
+} satisfies Record<string, Header>;
+
+const headerRef = (name: keyof typeof HEADERS): Ref => ({ $ref: `#/components/headers/${name}` });
 
 /** Every response Kit produces carries X-Request-ID (hooks: requestId; server/index.js). */
-const REQUEST_ID = { 'X-Request-ID': header('X-Request-ID') };
+const REQUEST_ID = { 'X-Request-ID': headerRef('X-Request-ID') };
 const RATE_LIMIT_HEADERS = {
-	'RateLimit-Limit': header('RateLimit-Limit'),
-	'RateLimit-Remaining': header('RateLimit-Remaining'),
-	'RateLimit-Reset': header('RateLimit-Reset')
+	'RateLimit-Limit': headerRef('RateLimit-Limit'),
+	'RateLimit-Remaining': headerRef('RateLimit-Remaining'),
+	'RateLimit-Reset': headerRef('RateLimit-Reset')
 };
-const REFUSAL_HEADERS = { 'Retry-After': header('Retry-After'), ...RATE_LIMIT_HEADERS };
+const REFUSAL_HEADERS = { 'Retry-After': headerRef('Retry-After'), ...RATE_LIMIT_HEADERS };
+
+/** `Allow`, on a 405: the methods that work. */
+function allowHeader(description: string, schema: Header['schema']): Header {
+	return { description, required: true, schema };
+}
+
+// ---------------------------------------------------------------------------- answers
 
 function jsonResponse(
 	description: string,
-	body: JsonSchema,
-	headers: Record<string, Ref | HeaderObject> = {}
-): ResponseObject {
+	body: Schema,
+	headers: Record<string, Ref | Header> = {}
+): Response {
 	return {
 		description,
 		headers: { ...REQUEST_ID, ...headers },
@@ -88,23 +118,85 @@ function jsonResponse(
 	};
 }
 
-/** The error shape, narrowed to the codes this response can carry. */
-function errorBody(codes: readonly ErrorCode[]): JsonSchema {
-	return { ...schema('Error'), type: 'object', properties: { error_code: { enum: [...codes] } } };
-}
-
-function errorResponse(
+/**
+ * A refusal answered with `status`: the error shape narrowed to `codes`, which TypeScript holds
+ * to the codes the catalogue answers with that status.
+ */
+function errorResponse<S extends number>(
+	status: S,
 	description: string,
-	codes: readonly ErrorCode[],
-	headers: Record<string, Ref | HeaderObject> = {}
-): ResponseObject {
+	codes: readonly CodeWithStatus<S>[],
+	headers: Record<string, Ref | Header> = {}
+): Response {
 	const list = codes.map((code) => `\`${code}\``).join(', ');
-	return jsonResponse(`${description} \`error_code\`: ${list}.`, errorBody(codes), headers);
+	return jsonResponse(`${description} \`error_code\`: ${list}.`, errorBodySchema(codes), headers);
 }
 
-const ref = (kind: 'responses' | 'parameters', name: string): Ref => ({
-	$ref: `#/components/${kind}/${name}`
+const RESPONSES = {
+	CrossOriginForbidden: errorResponse(
+		403,
+		"A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`, or a lookup that another site embedded (`Sec-Fetch-Site: cross-site` with a `Sec-Fetch-Mode` other than `navigate`: an image, a script, a fetch), refused before any work so that a hostile page cannot spend its visitors' guesses. Clients that send no `Origin` (curl, scripts) are not affected.",
+		['CROSS_ORIGIN_FORBIDDEN']
+	),
+	StoreUnavailable: errorResponse(
+		503,
+		'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked (`STORE_UNAVAILABLE`). Or, for a request that brings a passphrase, `KDF_QUEUE_LIMIT` requests already wait for a scrypt, and this one is answered at once rather than left to wait (`SERVER_BUSY`, with `Retry-After`); requests by access key never wait for scrypt.',
+		['STORE_UNAVAILABLE', 'SERVER_BUSY'],
+		{
+			'Retry-After': {
+				description: 'With `SERVER_BUSY`: seconds until the client may try again.',
+				required: false,
+				schema: { type: 'integer', minimum: 1 }
+			}
+		}
+	),
+	MisdirectedRequest: errorResponse(
+		421,
+		'`ORIGIN` is set and the `Host` of the request is neither its host nor a loopback address.',
+		['MISDIRECTED_REQUEST']
+	),
+	InternalError: {
+		description:
+			'An unexpected error, logged with the request id. JSON for API clients; browsers that ask for HTML get an error page.',
+		headers: { ...REQUEST_ID },
+		content: {
+			'application/json': { schema: schemaRef('InternalError') },
+			'text/html': { schema: { type: 'string' } }
+		}
+	},
+	NotFound: errorResponse(
+		404,
+		'Any path not described here (browsers asking for HTML get an error page instead).',
+		['NOT_FOUND']
+	),
+	MethodNotAllowed: {
+		description:
+			'Any method a path does not list, in the JSON error shape (`METHOD_NOT_ALLOWED`); `HEAD` is answered wherever `GET` is, except where it would consume something. The `Allow` header lists the methods that work.',
+		headers: {
+			...REQUEST_ID,
+			Allow: allowHeader('The methods this path answers, e.g. `POST`.', { type: 'string' })
+		},
+		content: { 'application/json': { schema: errorBodySchema(['METHOD_NOT_ALLOWED']) } }
+	}
+} satisfies Record<string, Response>;
+
+const responseRef = (name: keyof typeof RESPONSES): Ref => ({
+	$ref: `#/components/responses/${name}`
 });
+
+const PARAMETERS = {
+	key: {
+		name: 'key',
+		in: 'path',
+		required: true,
+		description:
+			'The passphrase, words joined by hyphens (case and separators do not matter). It ends up in URLs, and so possibly in proxy logs and browser history: the POST forms (`POST /download`, `POST /status`) exist so that it never needs to sit in a URL.',
+		schema: { type: 'string', minLength: 1 },
+		example: 'orbit-velvet-gravy-amulet'
+	}
+} satisfies Record<string, OpenAPIV3_1.ParameterObject>;
+
+const KEY_PARAMETER: Ref = { $ref: '#/components/parameters/key' };
 
 // ------------------------------------------------------------------------------ shared answers
 
@@ -122,63 +214,66 @@ const UPLOAD_400_CODES = [
 	'UPLOAD_INTERRUPTED',
 	'INVALID_ACCESS_KEY',
 	'INVALID_CLIENT_ADDRESS'
-] as const;
+] as const satisfies readonly ErrorCode[];
 
 /** The answers every passphrase lookup shares, whichever way the passphrase arrives. */
-const LOOKUP_SHARED: Record<string, ResponseObject | Ref> = {
-	'403': ref('responses', 'CrossOriginForbidden'),
-	'421': ref('responses', 'MisdirectedRequest'),
+const LOOKUP_SHARED = {
+	'403': responseRef('CrossOriginForbidden'),
+	'421': responseRef('MisdirectedRequest'),
 	'404': errorResponse(
+		404,
 		'No drop has this passphrase (or its tombstone has lapsed too). Counts as a failed lookup for the client address; `DOWNLOAD_FAIL_LIMIT` of them block it.',
 		['UNKNOWN_PASSPHRASE']
 	),
 	'429': errorResponse(
+		429,
 		'This client address is blocked after too many unknown passphrases (`TOO_MANY_FAILED_LOOKUPS`, on every lookup route for `DOWNLOAD_BLOCK_WINDOW` seconds), or made too many lookups (`RATE_LIMITED`: `LOOKUP_RATE_LIMIT`) or sent too many malformed passphrases (`RATE_LIMITED`, 30 per 10 minutes).',
 		['TOO_MANY_FAILED_LOOKUPS', 'RATE_LIMITED'],
 		REFUSAL_HEADERS
 	),
-	'500': ref('responses', 'InternalError'),
-	'503': ref('responses', 'StoreUnavailable')
-};
+	'500': responseRef('InternalError'),
+	'503': responseRef('StoreUnavailable')
+} satisfies OpenAPIV3_1.ResponsesObject;
 
 /** 400 for a passphrase from the path: only the word check (or the proxy's address) can fail. */
-const LOOKUP_400_PATH: ResponseObject = jsonResponse(
+const LOOKUP_400_PATH = jsonResponse(
 	'The passphrase is malformed: empty, the wrong number of words, or words that are not in the list (each named in `unknown_words` with suggestions). Costs no scrypt and is not a failed lookup, but is rate-limited on its own. Behind a proxy, `INVALID_CLIENT_ADDRESS` when `ADDRESS_HEADER` is missing or not an address.',
-	{ oneOf: [schema('InvalidPassphraseError'), errorBody(['INVALID_CLIENT_ADDRESS'])] }
+	{ oneOf: [schemaRef('InvalidPassphraseError'), errorBodySchema(['INVALID_CLIENT_ADDRESS'])] }
 );
 
 /** The POST forms read a small body first; these are its own refusals. */
-const LOOKUP_BODY_ANSWERS: Record<string, ResponseObject | Ref> = {
+const LOOKUP_BODY_ANSWERS: OpenAPIV3_1.ResponsesObject = {
 	'400': jsonResponse(
 		'The body names no passphrase or cannot be read (`BAD_REQUEST`), the passphrase is malformed (`INVALID_PASSPHRASE`, with `unknown_words`), or the access key is not 43 characters of base64url (`INVALID_ACCESS_KEY`).',
 		{
 			oneOf: [
-				errorBody(['BAD_REQUEST', 'INVALID_ACCESS_KEY', 'INVALID_CLIENT_ADDRESS']),
-				schema('InvalidPassphraseError')
+				errorBodySchema(['BAD_REQUEST', 'INVALID_ACCESS_KEY', 'INVALID_CLIENT_ADDRESS']),
+				schemaRef('InvalidPassphraseError')
 			]
 		}
 	),
-	'403': ref('responses', 'CrossOriginForbidden'),
-	'413': errorResponse('The body is larger than 4,096 bytes.', ['BODY_TOO_LARGE']),
+	'403': responseRef('CrossOriginForbidden'),
+	'413': errorResponse(413, 'The body is larger than 4,096 bytes.', ['BODY_TOO_LARGE']),
 	'415': errorResponse(
+		415,
 		'The body is neither `application/x-www-form-urlencoded` nor `application/json`.',
 		['UNSUPPORTED_MEDIA_TYPE']
 	)
 };
 
-const PASSPHRASE_BODY: RequestBodyObject = {
+const PASSPHRASE_BODY: OpenAPIV3_1.RequestBodyObject = {
 	description:
 		'The passphrase, as typed or pasted: case, spaces and punctuation between the words do not matter; or its `access_key` (what the pages send: the passphrase never leaves the browser, and the server runs no scrypt). At most 4,096 bytes. A field named `key` is accepted in place of `passphrase`. A body without a Content-Type is read as a form. With an `X-Access-Key` header the body is not read.',
 	required: false,
 	content: {
-		'application/x-www-form-urlencoded': { schema: schema('PassphraseBody') },
-		'application/json': { schema: schema('PassphraseBody') }
+		'application/x-www-form-urlencoded': { schema: schemaRef('PassphraseBody') },
+		'application/json': { schema: schemaRef('PassphraseBody') }
 	}
 };
 
 // ------------------------------------------------------------------------------ lookups
 
-const DOWNLOAD_200: ResponseObject = {
+const DOWNLOAD_200: Response = {
 	description:
 		'The file, decrypted while it streams. One use is taken before the first byte is sent, so an interrupted download still counts. Should decryption or the final SHA-256 check fail, the transfer is broken off (the client never receives wrong bytes). `Content-Type` is the type detected from the bytes at upload, never the one the sender claimed.',
 	headers: {
@@ -198,44 +293,47 @@ const DOWNLOAD_200: ResponseObject = {
 			description:
 				'SHA-256 of the plaintext (hex), recorded at upload; check it after downloading.',
 			required: true,
-			schema: schema('Sha256')
+			schema: schemaRef('Sha256')
 		},
 		'X-Remaining-Uses': {
 			description: 'Downloads left after this one; 0 means this was the last and the drop is gone.',
 			required: true,
-			schema: { type: 'integer', minimum: 0, maximum: 4 }
+			schema: { type: 'integer', minimum: 0, maximum: USES.max - 1 }
 		},
 		'Content-Security-Policy': {
 			description: 'Should a browser render the file anyway: no scripts, no plugins, no origin.',
 			required: true,
-			schema: { const: "default-src 'none'; sandbox" }
+			schema: { type: 'string', enum: ["default-src 'none'; sandbox"] }
 		},
 		'X-Content-Type-Options': {
 			description: 'Never sniffed.',
 			required: true,
-			schema: { const: 'nosniff' }
+			schema: { type: 'string', enum: ['nosniff'] }
 		}
 	},
 	content: { '*/*': {} }
 };
 
-const DOWNLOAD_410: ResponseObject = errorResponse(
+const DOWNLOAD_410 = errorResponse(
+	410,
 	'The drop is gone: downloaded as many times as allowed (`ALREADY_DOWNLOADED`), expired (`EXPIRED`), or its file is no longer on this server (`FILE_MISSING`). The first two are known from a tombstone kept until one hour after the original expiry.',
 	['ALREADY_DOWNLOADED', 'EXPIRED', 'FILE_MISSING']
 );
 
-const DOWNLOAD_500: ResponseObject = {
+const DOWNLOAD_500: Response = {
 	description:
 		'The stored metadata failed authentication (`INTEGRITY_CHECK_FAILED`; the use is already spent), or an unexpected error (`INTERNAL_ERROR`).',
 	headers: { ...REQUEST_ID },
 	content: {
 		'application/json': {
-			schema: { oneOf: [errorBody(['INTEGRITY_CHECK_FAILED']), schema('InternalError')] }
+			schema: {
+				oneOf: [errorBodySchema(['INTEGRITY_CHECK_FAILED']), schemaRef('InternalError')]
+			}
 		}
 	}
 };
 
-function downloadOperation(source: 'path' | 'body'): OperationObject {
+function downloadOperation(source: 'path' | 'body'): Operation {
 	const byPath = source === 'path';
 	return {
 		operationId: byPath ? 'downloadByPath' : 'downloadByBody',
@@ -246,7 +344,7 @@ function downloadOperation(source: 'path' | 'body'): OperationObject {
 			? "The seed service's download link, for `curl -OJ`. Consumes one use. `HEAD` is refused (405) so that it consumes nothing. Prefer `POST /download` where a URL may be logged."
 			: 'The same download with the passphrase in a form or JSON body, so it never sits in a URL, a proxy log or the browser history. Consumes one use.',
 		tags: ['drops'],
-		...(byPath ? { parameters: [ref('parameters', 'key')] } : { requestBody: PASSPHRASE_BODY }),
+		...(byPath ? { parameters: [KEY_PARAMETER] } : { requestBody: PASSPHRASE_BODY }),
 		responses: {
 			'200': DOWNLOAD_200,
 			...(byPath ? { '400': LOOKUP_400_PATH } : LOOKUP_BODY_ANSWERS),
@@ -257,7 +355,7 @@ function downloadOperation(source: 'path' | 'body'): OperationObject {
 	};
 }
 
-function statusOperation(source: 'path' | 'body'): OperationObject {
+function statusOperation(source: 'path' | 'body'): Operation {
 	const byPath = source === 'path';
 	return {
 		operationId: byPath ? 'statusByPath' : 'statusByBody',
@@ -268,9 +366,9 @@ function statusOperation(source: 'path' | 'body'): OperationObject {
 			'Consumes nothing. A drop that was used up or has expired answers 200 with `status` `burned` or `expired` (from its tombstone, kept until one hour after the original expiry); after that the passphrase is unknown (404).' +
 			(byPath ? '' : ' The passphrase travels in the body, so it never sits in a URL.'),
 		tags: ['drops'],
-		...(byPath ? { parameters: [ref('parameters', 'key')] } : { requestBody: PASSPHRASE_BODY }),
+		...(byPath ? { parameters: [KEY_PARAMETER] } : { requestBody: PASSPHRASE_BODY }),
 		responses: {
-			'200': jsonResponse('What is known about the drop.', schema('DropStatus')),
+			'200': jsonResponse('What is known about the drop.', schemaRef('DropStatus')),
 			...(byPath ? { '400': LOOKUP_400_PATH } : LOOKUP_BODY_ANSWERS),
 			...LOOKUP_SHARED
 		}
@@ -281,27 +379,36 @@ function statusOperation(source: 'path' | 'body'): OperationObject {
  * HEAD on a link that consumes something. Kit would run GET for it, so `curl -I` or a link
  * checker would burn the drop; the route refuses it instead, consuming nothing.
  */
-function refusedHead(operationId: string, what: string): OperationObject {
+function refusedHead(operationId: string, what: string): Operation {
 	return {
 		operationId,
 		summary: `HEAD is refused (it would consume ${what})`,
 		description: `Answers 405 with \`Allow: GET\` and consumes nothing, so \`curl -I\` and link checkers cannot burn ${what}. Still subject to the brute-force block.`,
 		tags: ['drops'],
-		parameters: [ref('parameters', 'key')],
+		parameters: [KEY_PARAMETER],
 		responses: {
 			'405': {
 				description:
 					'Always, unless the address is blocked or the store is down. `error_code`: `METHOD_NOT_ALLOWED` (no body is sent, as for any HEAD).',
 				headers: {
 					...REQUEST_ID,
-					Allow: { description: 'The method to use.', required: true, schema: { const: 'GET' } }
+					Allow: allowHeader('The method to use.', { type: 'string', enum: ['GET'] })
 				},
-				content: { 'application/json': { schema: errorBody(['METHOD_NOT_ALLOWED']) } }
+				content: { 'application/json': { schema: errorBodySchema(['METHOD_NOT_ALLOWED']) } }
 			},
-			'429': LOOKUP_SHARED['429']!,
-			'500': ref('responses', 'InternalError'),
-			'503': ref('responses', 'StoreUnavailable')
+			'429': LOOKUP_SHARED['429'],
+			'500': responseRef('InternalError'),
+			'503': responseRef('StoreUnavailable')
 		}
+	};
+}
+
+/** The health report, its `status` narrowed to what this answer says. */
+function healthReport(status: 'healthy' | 'degraded'): Schema {
+	return {
+		...schemaRef('HealthReport'),
+		type: 'object',
+		properties: { status: { const: status } }
 	};
 }
 
@@ -342,7 +449,8 @@ itself after its last allowed download or when its time runs out.
 `.trim();
 
 /** The document without `servers`, which depend on where it is served from. */
-export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
+/** The document without `servers`, which depend on where it is served from. */
+export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 	openapi: '3.1.0',
 	jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
 	info: {
@@ -370,42 +478,48 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 						required: false,
 						description:
 							'The access key of a passphrase the sender drew itself (the send page does): the server then answers without `key` and links, which it cannot know, and 409 `DROP_EXISTS` when a drop already holds that access key (draw again). Such uploads count against `UPLOAD_RATE_LIMIT` like any other.',
-						schema: schema('AccessKey')
+						schema: schemaRef('AccessKey')
 					}
 				],
 				requestBody: {
 					description: 'One file in the field `file`, and optional `expiry` and `uses`.',
 					required: true,
-					content: { 'multipart/form-data': { schema: schema('UploadForm') } }
+					content: { 'multipart/form-data': { schema: schemaRef('UploadForm') } }
 				},
 				responses: {
 					'201': jsonResponse(
 						'Stored. `key` is the passphrase: it is shown this once and cannot be recovered.',
-						schema('CreatedDrop'),
+						schemaRef('CreatedDrop'),
 						RATE_LIMIT_HEADERS
 					),
-					'400': errorResponse('The form is not what the server expects.', UPLOAD_400_CODES),
-					'403': ref('responses', 'CrossOriginForbidden'),
-					'421': ref('responses', 'MisdirectedRequest'),
+					'400': errorResponse(400, 'The form is not what the server expects.', UPLOAD_400_CODES),
+					'403': responseRef('CrossOriginForbidden'),
+					'421': responseRef('MisdirectedRequest'),
 					'409': errorResponse(
+						409,
 						'With `X-Access-Key`: a drop (live, or its tombstone) or an upload in progress already holds that access key. Draw another passphrase and send again.',
 						['DROP_EXISTS']
 					),
 					'413': errorResponse(
+						413,
 						'The file is larger than `MAX_FILE_SIZE` (refused from the declared length when it is known, otherwise the moment the limit is passed).',
 						['FILE_TOO_LARGE']
 					),
-					'415': errorResponse('`ALLOWED_MIME_TYPES` is set and the detected type is not in it.', [
-						'UNSUPPORTED_FILE_TYPE'
-					]),
+					'415': errorResponse(
+						415,
+						'`ALLOWED_MIME_TYPES` is set and the detected type is not in it.',
+						['UNSUPPORTED_FILE_TYPE']
+					),
 					'429': errorResponse(
+						429,
 						'Too many uploads from this client address (`UPLOAD_RATE_LIMIT`).',
 						['RATE_LIMITED'],
 						REFUSAL_HEADERS
 					),
-					'500': ref('responses', 'InternalError'),
-					'503': ref('responses', 'StoreUnavailable'),
+					'500': responseRef('InternalError'),
+					'503': responseRef('StoreUnavailable'),
 					'507': errorResponse(
+						507,
 						'Free disk space is under `MIN_FREE_DISK_MB` (`INSUFFICIENT_STORAGE`, before reading), or the disk filled up during the upload (`DISK_FULL`). Nothing was kept.',
 						['INSUFFICIENT_STORAGE', 'DISK_FULL']
 					)
@@ -424,11 +538,12 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				description:
 					"The seed service's one-time preview: only the first call (of any number racing) answers 200; later ones answer 410 `PREVIEW_ALREADY_SEEN`. Consumes no download. `HEAD` is refused (405) so that it cannot use up the preview.",
 				tags: ['drops'],
-				parameters: [ref('parameters', 'key')],
+				parameters: [KEY_PARAMETER],
 				responses: {
-					'200': jsonResponse('The metadata of the drop.', schema('DropPreview')),
+					'200': jsonResponse('The metadata of the drop.', schemaRef('DropPreview')),
 					'400': LOOKUP_400_PATH,
 					'410': errorResponse(
+						410,
 						'The preview was already seen (the file can still be downloaded), or the drop is used up or expired.',
 						['PREVIEW_ALREADY_SEEN', 'ALREADY_DOWNLOADED', 'EXPIRED']
 					),
@@ -449,26 +564,19 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				responses: {
 					'200': jsonResponse(
 						'Every service is usable.',
-						{
-							...schema('HealthReport'),
-							type: 'object',
-							properties: { status: { const: 'healthy' } }
-						},
+						healthReport('healthy'),
 						RATE_LIMIT_HEADERS
 					),
 					'429': errorResponse(
+						429,
 						'Too many health checks from this client address.',
 						['RATE_LIMITED'],
 						REFUSAL_HEADERS
 					),
-					'500': ref('responses', 'InternalError'),
+					'500': responseRef('InternalError'),
 					'503': jsonResponse(
 						'At least one service is not usable; `services` says which.',
-						{
-							...schema('HealthReport'),
-							type: 'object',
-							properties: { status: { const: 'degraded' } }
-						},
+						healthReport('degraded'),
 						RATE_LIMIT_HEADERS
 					)
 				}
@@ -483,7 +591,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 				tags: ['service'],
 				responses: {
 					'200': jsonResponse('The OpenAPI document.', { type: 'object', required: ['openapi'] }),
-					'500': ref('responses', 'InternalError')
+					'500': responseRef('InternalError')
 				}
 			}
 		},
@@ -495,336 +603,22 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<OpenApiDocument, 'servers'>> = {
 					'The diceware list without the four words that contain a hyphen (they are never drawn), so that a client can check and correct what is typed without sending it anywhere. The list is public: the strength of a passphrase is in the random draw.',
 				tags: ['service'],
 				responses: {
-					'200': jsonResponse('The words, in list order.', {
-						type: 'array',
-						items: { type: 'string', pattern: '^[a-z]+$' },
-						minItems: 1
-					}),
-					'500': ref('responses', 'InternalError'),
-					'503': errorResponse('The word list is not loaded yet.', ['WORDLIST_UNAVAILABLE'])
+					'200': jsonResponse('The words, in list order.', openApiSchema(WordList)),
+					'500': responseRef('InternalError'),
+					'503': errorResponse(503, ERRORS.WORDLIST_UNAVAILABLE.detail, ['WORDLIST_UNAVAILABLE'])
 				}
 			}
 		}
 	},
 	components: {
-		parameters: {
-			key: {
-				name: 'key',
-				in: 'path',
-				required: true,
-				description:
-					'The passphrase, words joined by hyphens (case and separators do not matter). It ends up in URLs, and so possibly in proxy logs and browser history: the POST forms (`POST /download`, `POST /status`) exist so that it never needs to sit in a URL.',
-				schema: { type: 'string', minLength: 1, examples: ['orbit-velvet-gravy-amulet'] }
-			}
-		},
-		headers: {
-			'X-Request-ID': {
-				description: 'A UUID v4 for this request, also in its log line. Sent on every response.',
-				required: true,
-				schema: { type: 'string', format: 'uuid' }
-			},
-			'Retry-After': {
-				description: 'Seconds until the client may try again.',
-				required: true,
-				schema: { type: 'integer', minimum: 1 }
-			},
-			'RateLimit-Limit': {
-				description: 'Requests (or failures) allowed in the window.',
-				required: true,
-				schema: { type: 'integer', minimum: 1 }
-			},
-			'RateLimit-Remaining': {
-				description: 'What is left of the limit in the current window.',
-				required: true,
-				schema: { type: 'integer', minimum: 0 }
-			},
-			'RateLimit-Reset': {
-				description: 'Seconds until the window resets.',
-				required: true,
-				schema: { type: 'integer', minimum: 0 }
-			}
-		},
-		responses: {
-			CrossOriginForbidden: errorResponse(
-				"A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`, or a lookup that another site embedded (`Sec-Fetch-Site: cross-site` with a `Sec-Fetch-Mode` other than `navigate`: an image, a script, a fetch), refused before any work so that a hostile page cannot spend its visitors' guesses. Clients that send no `Origin` (curl, scripts) are not affected.",
-				['CROSS_ORIGIN_FORBIDDEN']
-			),
-			StoreUnavailable: errorResponse(
-				'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked (`STORE_UNAVAILABLE`). Or, for a request that brings a passphrase, `KDF_QUEUE_LIMIT` requests already wait for a scrypt, and this one is answered at once rather than left to wait (`SERVER_BUSY`, with `Retry-After`); requests by access key never wait for scrypt.',
-				['STORE_UNAVAILABLE', 'SERVER_BUSY'],
-				{
-					'Retry-After': {
-						description: 'With `SERVER_BUSY`: seconds until the client may try again.',
-						required: false,
-						schema: { type: 'integer', minimum: 1 }
-					}
-				}
-			),
-			MisdirectedRequest: errorResponse(
-				'`ORIGIN` is set and the `Host` of the request is neither its host nor a loopback address.',
-				['MISDIRECTED_REQUEST']
-			),
-			InternalError: {
-				description:
-					'An unexpected error, logged with the request id. JSON for API clients; browsers that ask for HTML get an error page.',
-				headers: { ...REQUEST_ID },
-				content: {
-					'application/json': { schema: schema('InternalError') },
-					'text/html': { schema: { type: 'string' } }
-				}
-			},
-			NotFound: errorResponse(
-				'Any path not described here (browsers asking for HTML get an error page instead).',
-				['NOT_FOUND']
-			),
-			MethodNotAllowed: {
-				description:
-					'Any method a path does not list, in the JSON error shape (`METHOD_NOT_ALLOWED`); `HEAD` is answered wherever `GET` is, except where it would consume something. The `Allow` header lists the methods that work.',
-				headers: {
-					...REQUEST_ID,
-					Allow: {
-						description: 'The methods this path answers, e.g. `POST`.',
-						required: true,
-						schema: { type: 'string' }
-					}
-				},
-				content: { 'application/json': { schema: errorBody(['METHOD_NOT_ALLOWED']) } }
-			}
-		},
-		schemas: {
-			Error: {
-				type: 'object',
-				description: 'What every expected failure answers.',
-				required: ['error_code', 'detail'],
-				properties: {
-					error_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
-					detail: { type: 'string', description: 'A sentence for a human.' }
-				},
-				additionalProperties: false
-			},
-			InvalidPassphraseError: {
-				type: 'object',
-				required: ['error_code', 'detail', 'unknown_words'],
-				properties: {
-					error_code: { const: 'INVALID_PASSPHRASE' },
-					detail: { type: 'string' },
-					unknown_words: {
-						type: 'array',
-						description:
-							'The words not in the list, with the closest ones that are. Empty when the problem is the number of words or an empty passphrase.',
-						items: {
-							type: 'object',
-							required: ['position', 'word', 'suggestions'],
-							properties: {
-								position: { type: 'integer', minimum: 0, description: 'Zero-based.' },
-								word: { type: 'string' },
-								suggestions: { type: 'array', items: { type: 'string' } }
-							},
-							additionalProperties: false
-						}
-					}
-				},
-				additionalProperties: false
-			},
-			InternalError: {
-				type: 'object',
-				required: ['message', 'error_code', 'detail', 'request_id'],
-				properties: {
-					message: { type: 'string' },
-					error_code: { const: 'INTERNAL_ERROR' },
-					detail: { type: 'string' },
-					request_id: { type: 'string' }
-				},
-				additionalProperties: false
-			},
-			Passphrase: {
-				type: 'string',
-				description: 'Diceware words joined by hyphens (`PASSPHRASE_WORDS`, default 4).',
-				pattern: '^[a-z]+(-[a-z]+){2,9}$',
-				examples: ['orbit-velvet-gravy-amulet']
-			},
-			Sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-			Timestamp: { type: 'string', format: 'date-time' },
-			MimeType: {
-				type: 'string',
-				description: 'Detected from the bytes; `application/octet-stream` when unknown.',
-				examples: ['application/pdf']
-			},
-			Filename: {
-				type: 'string',
-				description:
-					"The sender's file name, sanitised: no path, no control or bidi characters, at most 255 characters."
-			},
-			UploadForm: {
-				type: 'object',
-				required: ['file'],
-				properties: {
-					file: {
-						type: 'string',
-						contentMediaType: 'application/octet-stream',
-						description:
-							'Sent with its file name (`-F file=@name`). The Content-Type the client gives is ignored.'
-					},
-					expiry: {
-						type: 'integer',
-						minimum: 1,
-						maximum: 60,
-						default: 10,
-						description: 'Minutes until the drop expires.'
-					},
-					uses: {
-						type: 'integer',
-						minimum: 1,
-						maximum: 5,
-						default: 1,
-						description: 'How many downloads are allowed.'
-					}
-				}
-			},
-			PassphraseBody: {
-				type: 'object',
-				properties: {
-					passphrase: { type: 'string', examples: ['orbit-velvet-gravy-amulet'] },
-					key: { type: 'string', description: 'Accepted in place of `passphrase`.' },
-					access_key: schema('AccessKey')
-				},
-				anyOf: [{ required: ['passphrase'] }, { required: ['key'] }, { required: ['access_key'] }]
-			},
-			AccessKey: {
-				type: 'string',
-				description:
-					'base64url (no padding) of scrypt(normalised passphrase, "raven-zero/v2", N=2^14, r=8, p=1, 32 bytes). A secret equal to the passphrase.',
-				pattern: '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$'
-			},
-			CreatedDrop: {
-				type: 'object',
-				description:
-					'`key`, `preview_url` and `download_url` are present when the server drew the passphrase; an upload with `X-Access-Key` gets none of them.',
-				required: [
-					'expiry',
-					'uses',
-					'filename',
-					'size',
-					'mime_type',
-					'created_at',
-					'expires_at',
-					'sha256'
-				],
-				properties: {
-					key: { ...schema('Passphrase'), description: 'The passphrase.' },
-					preview_url: {
-						type: 'string',
-						format: 'uri',
-						description: 'Built from `ORIGIN` when set.'
-					},
-					download_url: { type: 'string', format: 'uri' },
-					expiry: { type: 'integer', minimum: 1, maximum: 60, description: 'Minutes.' },
-					uses: { type: 'integer', minimum: 1, maximum: 5 },
-					filename: schema('Filename'),
-					size: { type: 'integer', minimum: 0, description: 'Bytes.' },
-					mime_type: schema('MimeType'),
-					created_at: schema('Timestamp'),
-					expires_at: schema('Timestamp'),
-					sha256: schema('Sha256')
-				},
-				additionalProperties: false
-			},
-			DropPreview: {
-				type: 'object',
-				required: [
-					'filename',
-					'size',
-					'mime_type',
-					'expiry',
-					'uses',
-					'minutes_left',
-					'expires_at',
-					'download_url',
-					'curl_example',
-					'created_at',
-					'sha256'
-				],
-				properties: {
-					filename: schema('Filename'),
-					size: { type: 'integer', minimum: 0 },
-					mime_type: schema('MimeType'),
-					expiry: { type: 'integer', minimum: 1, maximum: 60, description: 'As uploaded.' },
-					uses: { type: 'integer', minimum: 1, maximum: 5, description: 'Downloads left.' },
-					minutes_left: { type: 'integer', minimum: 0 },
-					expires_at: schema('Timestamp'),
-					download_url: { type: 'string', format: 'uri' },
-					curl_example: { type: 'string', examples: ['curl -OJ https://host/download/KEY'] },
-					created_at: schema('Timestamp'),
-					sha256: schema('Sha256')
-				},
-				additionalProperties: false
-			},
-			DropStatus: {
-				type: 'object',
-				description:
-					'`expires_at`, `filename`, `size`, `mime_type` and `sha256` are null unless `status` is `active`.',
-				required: [
-					'key',
-					'status',
-					'remaining_uses',
-					'expires_at',
-					'is_accessible',
-					'filename',
-					'size',
-					'mime_type',
-					'sha256'
-				],
-				properties: {
-					key: {
-						oneOf: [schema('Passphrase'), { type: 'null' }],
-						description: 'The passphrase, normalised; null when asked by access key.'
-					},
-					status: { enum: ['active', 'expired', 'burned'] },
-					remaining_uses: { type: 'integer', minimum: 0, maximum: 5 },
-					expires_at: { oneOf: [schema('Timestamp'), { type: 'null' }] },
-					is_accessible: { type: 'boolean', description: 'True exactly when `active`.' },
-					filename: { oneOf: [schema('Filename'), { type: 'null' }] },
-					size: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
-					mime_type: { oneOf: [schema('MimeType'), { type: 'null' }] },
-					sha256: {
-						oneOf: [schema('Sha256'), { type: 'null' }],
-						description: 'SHA-256 of the file (hex), to compare after downloading.'
-					}
-				},
-				additionalProperties: false
-			},
-			ServiceState: { enum: ['online', 'offline'] },
-			HealthReport: {
-				type: 'object',
-				required: ['status', 'version', 'timestamp', 'services', 'uptime_seconds', 'started_at'],
-				properties: {
-					status: { enum: ['healthy', 'degraded'] },
-					version: { type: 'string' },
-					timestamp: schema('Timestamp'),
-					services: {
-						type: 'object',
-						required: ['redis', 'storage', 'scheduler', 'diceware'],
-						properties: {
-							redis: {
-								enum: ['online', 'offline', 'embedded'],
-								description: '`embedded`: the in-process store (no REDIS_URL).'
-							},
-							storage: schema('ServiceState'),
-							scheduler: schema('ServiceState'),
-							diceware: schema('ServiceState')
-						},
-						additionalProperties: false
-					},
-					uptime_seconds: { type: 'integer', minimum: 0 },
-					started_at: schema('Timestamp')
-				},
-				additionalProperties: false
-			}
-		}
+		schemas: COMPONENT_SCHEMAS,
+		parameters: PARAMETERS,
+		headers: HEADERS,
+		responses: RESPONSES
 	}
 };
 
 /** The document as served: `servers` is the public origin it was asked for from. */
-export function documentFor(origin: string): OpenApiDocument {
+export function documentFor(origin: string): ApiDocument {
 	return { ...OPENAPI_DOCUMENT, servers: [{ url: origin, description: 'This server' }] };
 }
