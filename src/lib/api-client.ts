@@ -1,31 +1,20 @@
 /**
- * The pages' view of the JSON API: response shapes, and failures turned into the plain
- * sentences the pages show. Universal (browser) code; the API itself is src/routes/*.
+ * The pages' view of the JSON API: response shapes (from $lib/schemas), and failures turned
+ * into the plain sentences the pages show. Universal (browser) code; the API itself is
+ * src/routes/*.
  */
 import { ERRORS, isErrorCode, pageMessage, type ErrorCode, type UnknownWord } from './errors';
 import { formatWait } from './format';
+import type { CreatedDropBody, DropStatusBody } from './schemas';
 
-/** `POST /upload/` -> 201. */
-export type UploadResponse = {
-	key: string;
-	filename: string;
-	size: number;
-	mime_type: string;
-	sha256: string;
-	uses: number;
-	expiry: number;
-	expires_at: string;
-};
+/**
+ * `POST /upload/` -> 201 as the pages ask for it today, without `X-Access-Key`: the server
+ * drew the passphrase, so `key` is there.
+ */
+export type UploadResponse = CreatedDropBody & { key: string };
 
 /** `POST /status` -> 200. */
-export type StatusResponse = {
-	status: 'active' | 'burned' | 'expired';
-	remaining_uses: number;
-	expires_at: string | null;
-	filename: string | null;
-	size: number | null;
-	mime_type: string | null;
-};
+export type StatusResponse = DropStatusBody;
 
 /** What a page shows about a drop that was just sent (JS: the API; no JS: the action). */
 export type SentDrop = {

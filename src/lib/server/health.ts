@@ -1,30 +1,15 @@
 /**
- * The /health/ report, in the seed's shape. `healthy` only when every service is usable;
- * `embedded` (the in-process store) counts as usable.
+ * The /health/ report, in the seed's shape (`HealthReport` in $lib/schemas). `healthy` only
+ * when every service is usable; `embedded` (the in-process store) counts as usable.
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { version } from '../../../package.json';
+import type { HealthReport, ServiceState } from '../schemas';
 import { getConfig } from './config';
 import { wordlist } from './diceware';
 import { HEARTBEAT_STALE_MS, jobsRunning, lastHeartbeat } from './jobs';
-import { store, type StoreState } from './store';
-
-export type ServiceState = 'online' | 'offline';
-
-export type HealthReport = {
-	status: 'healthy' | 'degraded';
-	version: string;
-	timestamp: string;
-	services: {
-		redis: StoreState;
-		storage: ServiceState;
-		scheduler: ServiceState;
-		diceware: ServiceState;
-	};
-	uptime_seconds: number;
-	started_at: string;
-};
+import { store } from './store';
 
 /** When this process started (not when this module was first loaded: the first health check). */
 const startedAt = new Date(Date.now() - process.uptime() * 1000);

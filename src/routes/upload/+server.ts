@@ -1,6 +1,6 @@
 import type { RequestHandler } from './$types';
 import { refusalResponse } from '$lib/server/http/refusals';
-import { dropUrls } from '$lib/server/http/responses';
+import { createdDropBody } from '$lib/server/http/responses';
 import { services } from '$lib/server/services';
 
 /** `POST /upload` and `POST /upload/` both work: curl does not follow a 308. */
@@ -20,19 +20,5 @@ export const POST: RequestHandler = async ({ request, url }) => {
 		accessKey: request.headers.get('x-access-key')?.trim()
 	});
 	if (!created.ok) return refusalResponse(created);
-	const { passphrase, metadata, expiresAt } = created;
-	return Response.json(
-		{
-			...(passphrase === null ? {} : { key: passphrase, ...dropUrls(url, passphrase) }),
-			expiry: metadata.expiry_minutes,
-			uses: metadata.uses,
-			filename: metadata.filename,
-			size: metadata.size,
-			mime_type: metadata.mime_type,
-			created_at: metadata.created_at,
-			expires_at: expiresAt.toISOString(),
-			sha256: metadata.sha256
-		},
-		{ status: 201 }
-	);
+	return Response.json(createdDropBody(url, created), { status: 201 });
 };

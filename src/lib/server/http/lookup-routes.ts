@@ -8,7 +8,7 @@ import { clientAddress } from './client-address';
 import { services } from '../services';
 import { readDropName } from './passphrase-body';
 import { errorResponse, refusalFor, refusalResponse } from './refusals';
-import { downloadHeaders, dropUrls } from './responses';
+import { downloadHeaders, dropPreviewBody, dropStatusBody } from './responses';
 
 type Source = 'path' | 'body';
 
@@ -31,38 +31,14 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 	if (!input.ok) return refusalResponse(input);
 	const result = await services().drops.status(input.name, clientAddress(event));
 	if (!result.ok) return refusalResponse(result);
-	return Response.json({
-		key: result.passphrase,
-		status: result.status,
-		remaining_uses: result.remainingUses,
-		expires_at: result.expiresAt?.toISOString() ?? null,
-		is_accessible: result.status === 'active',
-		filename: result.metadata?.filename ?? null,
-		size: result.metadata?.size ?? null,
-		mime_type: result.metadata?.mime_type ?? null,
-		sha256: result.metadata?.sha256 ?? null
-	});
+	return Response.json(dropStatusBody(result));
 }
 
 /** The seed's one-time preview, by the passphrase in the path. */
 export async function respondWithPreview(event: RequestEvent): Promise<Response> {
 	const result = await services().drops.preview(event.params.key ?? '', clientAddress(event));
 	if (!result.ok) return refusalResponse(result);
-	const { metadata, expiresAt, remainingUses, passphrase } = result;
-	const { download_url } = dropUrls(event.url, passphrase);
-	return Response.json({
-		filename: metadata.filename,
-		size: metadata.size,
-		mime_type: metadata.mime_type,
-		expiry: metadata.expiry_minutes,
-		uses: remainingUses,
-		minutes_left: Math.max(0, Math.ceil((expiresAt.getTime() - Date.now()) / 60_000)),
-		expires_at: expiresAt.toISOString(),
-		download_url,
-		curl_example: `curl -OJ ${download_url}`,
-		created_at: metadata.created_at,
-		sha256: metadata.sha256
-	});
+	return Response.json(dropPreviewBody(event.url, result));
 }
 
 /**
