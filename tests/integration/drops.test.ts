@@ -7,24 +7,32 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import Type, { type Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
 import { sleep, startRedis, startServer } from '../helpers/processes.js';
 import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { CreatedDropBody } from '../../src/lib/schemas';
 import { KDF_CONCURRENCY } from '../../src/lib/server/crypto/keys';
 
-type Created = {
-	key: string;
-	preview_url: string;
-	download_url: string;
-	expiry: number;
-	uses: number;
-	filename: string;
-	size: number;
-	created_at: string;
-	sha256: string;
-	mime_type: string;
-};
+/**
+ * The 201 of POST /upload/, checked against its schema: every field with its format, no other.
+ * These uploads let the server draw the passphrase, so `key` and its links are required too.
+ */
+const ServerDrawnDrop = Type.Required(CreatedDropBody, { additionalProperties: false });
+type ServerDrawnDrop = Static<typeof ServerDrawnDrop>;
+const ajv = new Ajv2020({ allErrors: true });
+addFormats(ajv);
+const isCreatedDrop = ajv.compile<ServerDrawnDrop>(ServerDrawnDrop);
+
+function createdFrom(reply: Reply): ServerDrawnDrop {
+	expect(reply.status, reply.body.toString()).toBe(201);
+	const body = json<unknown>(reply);
+	expect(isCreatedDrop(body), ajv.errorsText(isCreatedDrop.errors)).toBe(true);
+	return body as ServerDrawnDrop;
+}
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -73,10 +81,9 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		data: Buffer,
 		fields: Record<string, string> = {},
 		filename = 'report.bin'
-	): Promise<Created> {
+	): Promise<ServerDrawnDrop> {
 		const reply = await upload(server.url, { data, filename }, fields, { from: client() });
-		expect(reply.status, reply.body.toString()).toBe(201);
-		return json<Created>(reply);
+		return createdFrom(reply);
 	}
 
 	test.each([0, 1, 1000, 65_536, 65_537, 3 * 1024 * 1024 + 5])(
@@ -225,7 +232,7 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		for (const [raw, expected] of cases) {
 			const reply = await upload(server.url, { data: 'x', filename: raw }, {}, { from: client() });
 			expect(reply.status).toBe(201);
-			const created = json<Created>(reply);
+			const created = createdFrom(reply);
 			expect(created.filename).toBe(expected);
 			const download = await request(created.download_url);
 			const disposition = download.headers['content-disposition']!;
@@ -267,7 +274,7 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		const data = Buffer.from(secretText.repeat(100));
 		const filename = `confidential-${randomBytes(4).toString('hex')}.txt`;
 		const reply = await upload(server.url, { data, filename }, { uses: '2' }, { from: client() });
-		const created = json<Created>(reply);
+		const created = createdFrom(reply);
 		await request(`${server.url}/status/${created.key}`);
 		await request(created.preview_url);
 		await request(created.download_url);
@@ -561,7 +568,7 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 			{},
 			{ from: client() }
 		);
-		const created = json<Created>(html);
+		const created = createdFrom(html);
 		expect(created.mime_type).toBe('text/plain');
 		const download = await request(created.download_url);
 		expect(download.headers['content-type']).toBe('text/plain');
@@ -704,7 +711,7 @@ describe('configuration-specific behaviour', () => {
 	test('URLs are built from ORIGIN when it is set', async () => {
 		const server = await startServer({ ORIGIN: 'https://drop.example.org' });
 		servers.push(server);
-		const created = json<Created>(await upload(server.url, { data: 'a' }));
+		const created = createdFrom(await upload(server.url, { data: 'a' }));
 		expect(created.download_url).toBe(`https://drop.example.org/download/${created.key}`);
 	});
 
