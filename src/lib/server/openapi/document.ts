@@ -55,37 +55,32 @@ type CodeWithStatus<S extends number> = {
 
 // ---------------------------------------------------------------------------- headers
 
-/*
+/**
+ * A header, always sent with the answers that list it.
+ *
  * Header and parameter schemas stay within what openapi-types allows there (it types them as
  * OpenAPI 3.0 schemas): `enum: [x]` rather than `const`, a parameter's `example` rather than
  * the schema's `examples`. Both mean the same in 3.1.
  */
+function header(description: string, schema: Header['schema']): Header {
+	return { description, required: true, schema };
+}
+
 const HEADERS = {
-	'X-Request-ID': {
-		description: 'A UUID v4 for this request, also in its log line. Sent on every response.',
-		required: true,
-		schema: { type: 'string', format: 'uuid' }
-	},
-	'Retry-After': {
-		description: 'Seconds until the client may try again.',
-		required: true,
-		schema: { type: 'integer', minimum: 1 }
-	},
-	'RateLimit-Limit': {
-		description: 'Requests (or failures) allowed in the window.',
-		required: true,
-		schema: { type: 'integer', minimum: 1 }
-	},
-	'RateLimit-Remaining': {
-		description: 'What is left of the limit in the current window.',
-		required: true,
-		schema: { type: 'integer', minimum: 0 }
-	},
-	'RateLimit-Reset': {
-		description: 'Seconds until the window resets.',
-		required: true,
-		schema: { type: 'integer', minimum: 0 }
-	}
+	'X-Request-ID': header(
+		'A UUID v4 for this request, also in its log line. Sent on every response.',
+		{ type: 'string', format: 'uuid' }
+	),
+	'Retry-After': header('Seconds until the client may try again.', { type: 'integer', minimum: 1 }),
+	'RateLimit-Limit': header('Requests (or failures) allowed in the window.', {
+		type: 'integer',
+		minimum: 1
+	}),
+	'RateLimit-Remaining': header('What is left of the limit in the current window.', {
+		type: 'integer',
+		minimum: 0
+	}),
+	'RateLimit-Reset': header('Seconds until the window resets.', { type: 'integer', minimum: 0 })
 } satisfies Record<string, Header>;
 
 const headerRef = (name: keyof typeof HEADERS): Ref => ({ $ref: `#/components/headers/${name}` });
@@ -98,11 +93,6 @@ const RATE_LIMIT_HEADERS = {
 	'RateLimit-Reset': headerRef('RateLimit-Reset')
 };
 const REFUSAL_HEADERS = { 'Retry-After': headerRef('Retry-After'), ...RATE_LIMIT_HEADERS };
-
-/** `Allow`, on a 405: the methods that work. */
-function allowHeader(description: string, schema: Header['schema']): Header {
-	return { description, required: true, schema };
-}
 
 // ---------------------------------------------------------------------------- answers
 
@@ -174,7 +164,7 @@ const RESPONSES = {
 			'Any method a path does not list, in the JSON error shape (`METHOD_NOT_ALLOWED`); `HEAD` is answered wherever `GET` is, except where it would consume something. The `Allow` header lists the methods that work.',
 		headers: {
 			...REQUEST_ID,
-			Allow: allowHeader('The methods this path answers, e.g. `POST`.', { type: 'string' })
+			Allow: header('The methods this path answers, e.g. `POST`.', { type: 'string' })
 		},
 		content: { 'application/json': { schema: errorBodySchema(['METHOD_NOT_ALLOWED']) } }
 	}
@@ -278,38 +268,27 @@ const DOWNLOAD_200: Response = {
 		'The file, decrypted while it streams. One use is taken before the first byte is sent, so an interrupted download still counts. Should decryption or the final SHA-256 check fail, the transfer is broken off (the client never receives wrong bytes). `Content-Type` is the type detected from the bytes at upload, never the one the sender claimed.',
 	headers: {
 		...REQUEST_ID,
-		'Content-Disposition': {
-			description:
-				'Always an attachment, with an ASCII `filename` and the UTF-8 `filename*` of RFC 6266 (the sanitised name given at upload).',
-			required: true,
-			schema: { type: 'string', pattern: '^attachment;' }
-		},
-		'Content-Length': {
-			description: 'The size of the plaintext in bytes.',
-			required: true,
-			schema: { type: 'integer', minimum: 0 }
-		},
-		'X-SHA256': {
-			description:
-				'SHA-256 of the plaintext (hex), recorded at upload; check it after downloading.',
-			required: true,
-			schema: schemaRef('Sha256')
-		},
-		'X-Remaining-Uses': {
-			description: 'Downloads left after this one; 0 means this was the last and the drop is gone.',
-			required: true,
-			schema: { type: 'integer', minimum: 0, maximum: USES.max - 1 }
-		},
-		'Content-Security-Policy': {
-			description: 'Should a browser render the file anyway: no scripts, no plugins, no origin.',
-			required: true,
-			schema: { type: 'string', enum: ["default-src 'none'; sandbox"] }
-		},
-		'X-Content-Type-Options': {
-			description: 'Never sniffed.',
-			required: true,
-			schema: { type: 'string', enum: ['nosniff'] }
-		}
+		'Content-Disposition': header(
+			'Always an attachment, with an ASCII `filename` and the UTF-8 `filename*` of RFC 6266 (the sanitised name given at upload).',
+			{ type: 'string', pattern: '^attachment;' }
+		),
+		'Content-Length': header('The size of the plaintext in bytes.', {
+			type: 'integer',
+			minimum: 0
+		}),
+		'X-SHA256': header(
+			'SHA-256 of the plaintext (hex), recorded at upload; check it after downloading.',
+			schemaRef('Sha256')
+		),
+		'X-Remaining-Uses': header(
+			'Downloads left after this one; 0 means this was the last and the drop is gone.',
+			{ type: 'integer', minimum: 0, maximum: USES.max - 1 }
+		),
+		'Content-Security-Policy': header(
+			'Should a browser render the file anyway: no scripts, no plugins, no origin.',
+			{ type: 'string', enum: ["default-src 'none'; sandbox"] }
+		),
+		'X-Content-Type-Options': header('Never sniffed.', { type: 'string', enum: ['nosniff'] })
 	},
 	content: { '*/*': {} }
 };
@@ -333,47 +312,38 @@ const DOWNLOAD_500: Response = {
 	}
 };
 
-function downloadOperation(source: 'path' | 'body'): Operation {
+type Source = 'path' | 'body';
+
+/**
+ * A passphrase lookup, the passphrase from the path (`{key}`) or from a form or JSON body:
+ * the refusals of that source and those every lookup shares, plus (or replaced by) `answers`.
+ */
+function lookupOperation(
+	source: Source,
+	about: Pick<Operation, 'operationId' | 'summary' | 'description'>,
+	answers: OpenAPIV3_1.ResponsesObject
+): Operation {
 	const byPath = source === 'path';
 	return {
-		operationId: byPath ? 'downloadByPath' : 'downloadByBody',
-		summary: byPath
-			? 'Download the file (passphrase in the path)'
-			: 'Download the file (passphrase in the body)',
-		description: byPath
-			? "The seed service's download link, for `curl -OJ`. Consumes one use. `HEAD` is refused (405) so that it consumes nothing. Prefer `POST /download` where a URL may be logged."
-			: 'The same download with the passphrase in a form or JSON body, so it never sits in a URL, a proxy log or the browser history. Consumes one use.',
+		...about,
 		tags: ['drops'],
 		...(byPath ? { parameters: [KEY_PARAMETER] } : { requestBody: PASSPHRASE_BODY }),
 		responses: {
-			'200': DOWNLOAD_200,
 			...(byPath ? { '400': LOOKUP_400_PATH } : LOOKUP_BODY_ANSWERS),
-			'410': DOWNLOAD_410,
 			...LOOKUP_SHARED,
-			'500': DOWNLOAD_500
+			...answers
 		}
 	};
 }
 
-function statusOperation(source: 'path' | 'body'): Operation {
-	const byPath = source === 'path';
-	return {
-		operationId: byPath ? 'statusByPath' : 'statusByBody',
-		summary: byPath
-			? 'What is waiting under a passphrase (in the path)'
-			: 'What is waiting under a passphrase (in the body)',
-		description:
-			'Consumes nothing. A drop that was used up or has expired answers 200 with `status` `burned` or `expired` (from its tombstone, kept until one hour after the original expiry); after that the passphrase is unknown (404).' +
-			(byPath ? '' : ' The passphrase travels in the body, so it never sits in a URL.'),
-		tags: ['drops'],
-		...(byPath ? { parameters: [KEY_PARAMETER] } : { requestBody: PASSPHRASE_BODY }),
-		responses: {
-			'200': jsonResponse('What is known about the drop.', schemaRef('DropStatus')),
-			...(byPath ? { '400': LOOKUP_400_PATH } : LOOKUP_BODY_ANSWERS),
-			...LOOKUP_SHARED
-		}
-	};
-}
+/** A download's own answers; its 500 also names INTEGRITY_CHECK_FAILED. */
+const DOWNLOAD_ANSWERS = { '200': DOWNLOAD_200, '410': DOWNLOAD_410, '500': DOWNLOAD_500 };
+
+const STATUS_ANSWERS = {
+	'200': jsonResponse('What is known about the drop.', schemaRef('DropStatus'))
+};
+const STATUS_DESCRIPTION =
+	'Consumes nothing. A drop that was used up or has expired answers 200 with `status` `burned` or `expired` (from its tombstone, kept until one hour after the original expiry); after that the passphrase is unknown (404).';
 
 /**
  * HEAD on a link that consumes something. Kit would run GET for it, so `curl -I` or a link
@@ -392,7 +362,7 @@ function refusedHead(operationId: string, what: string): Operation {
 					'Always, unless the address is blocked or the store is down. `error_code`: `METHOD_NOT_ALLOWED` (no body is sent, as for any HEAD).',
 				headers: {
 					...REQUEST_ID,
-					Allow: allowHeader('The method to use.', { type: 'string', enum: ['GET'] })
+					Allow: header('The method to use.', { type: 'string', enum: ['GET'] })
 				},
 				content: { 'application/json': { schema: errorBodySchema(['METHOD_NOT_ALLOWED']) } }
 			},
@@ -527,33 +497,72 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 			}
 		},
 		'/download/{key}': {
-			get: downloadOperation('path'),
+			get: lookupOperation(
+				'path',
+				{
+					operationId: 'downloadByPath',
+					summary: 'Download the file (passphrase in the path)',
+					description:
+						"The seed service's download link, for `curl -OJ`. Consumes one use. `HEAD` is refused (405) so that it consumes nothing. Prefer `POST /download` where a URL may be logged."
+				},
+				DOWNLOAD_ANSWERS
+			),
 			head: refusedHead('downloadHead', 'a download')
 		},
-		'/download': { post: downloadOperation('body') },
+		'/download': {
+			post: lookupOperation(
+				'body',
+				{
+					operationId: 'downloadByBody',
+					summary: 'Download the file (passphrase in the body)',
+					description:
+						'The same download with the passphrase in a form or JSON body, so it never sits in a URL, a proxy log or the browser history. Consumes one use.'
+				},
+				DOWNLOAD_ANSWERS
+			)
+		},
 		'/preview/{key}': {
-			get: {
-				operationId: 'preview',
-				summary: 'See the metadata once',
-				description:
-					"The seed service's one-time preview: only the first call (of any number racing) answers 200; later ones answer 410 `PREVIEW_ALREADY_SEEN`. Consumes no download. `HEAD` is refused (405) so that it cannot use up the preview.",
-				tags: ['drops'],
-				parameters: [KEY_PARAMETER],
-				responses: {
+			get: lookupOperation(
+				'path',
+				{
+					operationId: 'preview',
+					summary: 'See the metadata once',
+					description:
+						"The seed service's one-time preview: only the first call (of any number racing) answers 200; later ones answer 410 `PREVIEW_ALREADY_SEEN`. Consumes no download. `HEAD` is refused (405) so that it cannot use up the preview."
+				},
+				{
 					'200': jsonResponse('The metadata of the drop.', schemaRef('DropPreview')),
-					'400': LOOKUP_400_PATH,
 					'410': errorResponse(
 						410,
 						'The preview was already seen (the file can still be downloaded), or the drop is used up or expired.',
 						['PREVIEW_ALREADY_SEEN', 'ALREADY_DOWNLOADED', 'EXPIRED']
-					),
-					...LOOKUP_SHARED
+					)
 				}
-			},
+			),
 			head: refusedHead('previewHead', 'the preview')
 		},
-		'/status/{key}': { get: statusOperation('path') },
-		'/status': { post: statusOperation('body') },
+		'/status/{key}': {
+			get: lookupOperation(
+				'path',
+				{
+					operationId: 'statusByPath',
+					summary: 'What is waiting under a passphrase (in the path)',
+					description: STATUS_DESCRIPTION
+				},
+				STATUS_ANSWERS
+			)
+		},
+		'/status': {
+			post: lookupOperation(
+				'body',
+				{
+					operationId: 'statusByBody',
+					summary: 'What is waiting under a passphrase (in the body)',
+					description: `${STATUS_DESCRIPTION} The passphrase travels in the body, so it never sits in a URL.`
+				},
+				STATUS_ANSWERS
+			)
+		},
 		'/health/': {
 			get: {
 				operationId: 'health',
