@@ -59,3 +59,19 @@ describe('contentDisposition', () => {
 		);
 	});
 });
+
+describe('sanitizeFilename drops what hides a name (issue #12)', () => {
+	test.each([
+		['report.pdf' + '\u3000'.repeat(18) + '.exe', 'report.pdf .exe'],
+		['report.pdf' + ' '.repeat(30) + '.exe', 'report.pdf .exe'],
+		['a\u2028b\u2029c.txt', 'abc.txt'],
+		['in\u200Dvoice.pdf', 'invoice.pdf'],
+		['in\u200Bvoice.pdf', 'invoice.pdf'],
+		['\u3164\u3164notes.txt', 'notes.txt'],
+		['x\u115F\u1160\uFFA0\u2800y.txt', 'xy.txt'],
+		['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+		['\u00A0\u2003plan.txt\u00A0', 'plan.txt']
+	] as const)('%j becomes %j', (raw, expected) => {
+		expect(sanitizeFilename(raw)).toBe(expected);
+	});
+});

@@ -7,18 +7,22 @@ const MAX_NAME_BYTES = 255;
 const FALLBACK_NAME = 'file';
 
 /**
- * Characters that are never kept: C0/C1 controls, and the bidirectional formatting marks that
- * can make `invoice\u202Efdp.exe` display as `invoiceexe.pdf`.
+ * Characters that are never kept: controls (`\p{Cc}`), every format character (`\p{Cf}`: the
+ * bidirectional marks that make `invoice\u202Efdp.exe` display as `invoiceexe.pdf`, zero-width
+ * joiners and spaces), line and paragraph separators, and the Hangul and braille fillers that
+ * render as blank space.
  */
-const UNSAFE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u2800]/gu;
+/** Any run of spaces of any width is one plain space (`report.pdf` + 18 x U+3000 + `.exe`). */
+const SPACES = /\p{Zs}+/gu;
 
 /**
  * A safe display name: NFC, the last path part only (`/` and `\` both separate), no unsafe
- * characters, no leading dots or surrounding spaces, at most 255 UTF-8 bytes with the
+ * characters, one plain space for any run of spaces, no leading dots or surrounding spaces, at most 255 UTF-8 bytes with the
  * extension kept. Falls back to `file`.
  */
 export function sanitizeFilename(raw: string | undefined): string {
-	let name = (raw ?? '').normalize('NFC').replace(UNSAFE, '');
+	let name = (raw ?? '').normalize('NFC').replace(UNSAFE, '').replace(SPACES, ' ');
 	name = name.split(/[/\\]/).pop() ?? '';
 	name = name.trim().replace(/^\.+/, '').trim();
 	if (name === '' || name === '.' || name === '..') return FALLBACK_NAME;
