@@ -1,22 +1,12 @@
 /**
- * The pages' view of the JSON API: response shapes (from $lib/schemas), and failures turned
+ * The pages' view of the server's answers: what they show about a drop, and failures turned
  * into the plain sentences the pages show. Universal (browser) code; the API itself is
  * src/routes/*.
  */
 import { ERRORS, isErrorCode, pageMessage, type ErrorCode, type UnknownWord } from './errors';
 import { formatWait } from './format';
-import type { CreatedDropBody, DropStatusBody } from './schemas';
 
-/**
- * `POST /upload/` -> 201 as the pages ask for it today, without `X-Access-Key`: the server
- * drew the passphrase, so `key` is there.
- */
-export type UploadResponse = CreatedDropBody & { key: string };
-
-/** `POST /status` -> 200. */
-export type StatusResponse = DropStatusBody;
-
-/** What a page shows about a drop that was just sent (JS: the API; no JS: the action). */
+/** What a page shows about a drop that was just sent (the send page's action answers it). */
 export type SentDrop = {
 	passphrase: string;
 	filename: string;
@@ -48,29 +38,6 @@ export type Failure = {
 	retryAfter?: number;
 	unknownWords?: UnknownWord[];
 };
-
-export function sentFromUpload(body: UploadResponse): SentDrop {
-	return {
-		passphrase: body.key,
-		filename: body.filename,
-		size: body.size,
-		mimeType: body.mime_type,
-		sha256: body.sha256,
-		uses: body.uses,
-		expiresAt: body.expires_at
-	};
-}
-
-export function infoFromStatus(body: StatusResponse): DropInfo {
-	return {
-		status: body.status,
-		remainingUses: body.remaining_uses,
-		expiresAt: body.expires_at,
-		filename: body.filename,
-		size: body.size,
-		mimeType: body.mime_type
-	};
-}
 
 /** The sentence for a failure: the server's own, with waits spelled out for people. */
 export function explain(failure: {
