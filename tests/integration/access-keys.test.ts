@@ -4,24 +4,12 @@
  * what was sent by key opens with the passphrase in the seed's GET path, and the reverse.
  * The access key never appears in a log line.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, startServer } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 
-let redis: TestRedis;
-let server: TestServer;
-
-beforeAll(async () => {
-	redis = await startRedis();
-	server = await startServer({ REDIS_URL: redis.url, DOWNLOAD_FAIL_LIMIT: '3' });
-});
-
-afterAll(async () => {
-	await server?.stop();
-	await redis?.stop();
-});
+const { server } = serverForTests({ DOWNLOAD_FAIL_LIMIT: '3' });
 
 const WORDS = ['abacus', 'abdomen', 'abide', 'able', 'acorn', 'acre', 'acts', 'zoom'];
 const passphraseFrom = (seed: number) =>

@@ -15,10 +15,11 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { sleep, startServer, waitFor } from '../helpers/processes.js';
+import type { TestServer } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 import { filesIn, randomData, slowUpload } from '../resilience/support';
 
 const TTL_S = 3;
@@ -86,27 +87,18 @@ const refreshTrouble = (server: TestServer) =>
 	server.lines.filter((line) => /_refresh_(lost|failed)$/.test(line.event ?? ''));
 
 describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
-	let redis: TestRedis | undefined;
-	let server: TestServer;
-	let nextClient = storeKind === 'redis' ? 120 : 20;
-	const client = () => `127.0.3.${nextClient++}`;
-	const uploads = () => path.join(server.dir, 'uploads');
-
-	beforeAll(async () => {
-		if (storeKind === 'redis') redis = await startRedis();
-		server = await startServer({
-			...(redis ? { REDIS_URL: redis.url } : {}),
+	const { server, redis } = serverForTests(
+		{
 			READER_TTL_SECONDS: String(TTL_S),
 			RESERVATION_TTL_SECONDS: String(TTL_S),
 			UPLOAD_RATE_LIMIT: '1000/hour',
 			MAX_FILE_SIZE: String(BIG)
-		});
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-		await redis?.stop();
-	});
+		},
+		{ store: storeKind }
+	);
+	let nextClient = storeKind === 'redis' ? 120 : 20;
+	const client = () => `127.0.3.${nextClient++}`;
+	const uploads = () => path.join(server.dir, 'uploads');
 
 	test(
 		'a download that stalls past READER_TTL_SECONDS keeps its file while another one finishes, and arrives intact',
@@ -126,7 +118,8 @@ describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
 			// Stalled for longer than the reader TTL: only the refresh keeps its mark.
 			await sleep(TTL_S * 1000 + 2000);
 			// Soft, so that without the refresh the test goes on to show the broken download.
-			if (redis) expect.soft(await redis.client().pttl(`rz:readers:${id}`)).toBeGreaterThan(0);
+			if (storeKind === 'redis')
+				expect.soft(await redis.client().pttl(`rz:readers:${id}`)).toBeGreaterThan(0);
 
 			// The last use, read at once: when it finishes, the first download still reads the file.
 			const second = await request(`${server.url}/download/${key}`, { from: client() });
@@ -144,33 +137,21 @@ describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
 			expect(sha256(rest.body)).toBe(expected);
 			// The last reader gone, the burned drop's file is shredded, and its mark is gone too.
 			await waitFor(() => filesIn(uploads()).length === 0, 5000, 'the burned file shredded');
-			if (redis) expect(await redis.client().exists(`rz:readers:${id}`)).toBe(0);
+			if (storeKind === 'redis') expect(await redis.client().exists(`rz:readers:${id}`)).toBe(0);
 			expect(refreshTrouble(server)).toEqual([]);
 		}
 	);
 });
 
 describe('an upload on the redis store', () => {
-	let redis: TestRedis;
-	let server: TestServer;
-	const others: TestServer[] = [];
-
-	beforeAll(async () => {
-		redis = await startRedis();
-		server = await startServer({
-			REDIS_URL: redis.url,
-			RESERVATION_TTL_SECONDS: String(TTL_S),
-			UPLOAD_RATE_LIMIT: '1000/hour'
-		});
+	const { server, redis } = serverForTests({
+		RESERVATION_TTL_SECONDS: String(TTL_S),
+		UPLOAD_RATE_LIMIT: '1000/hour'
 	});
+	const others: TestServer[] = [];
 
 	afterEach(async () => {
 		await Promise.all(others.splice(0).map((other) => other.stop()));
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-		await redis?.stop();
 	});
 
 	test(
@@ -233,22 +214,10 @@ describe('an upload on the redis store', () => {
 });
 
 describe('a Redis outage while a download stalls', () => {
-	let redis: TestRedis;
-	let server: TestServer;
-
-	beforeAll(async () => {
-		redis = await startRedis();
-		server = await startServer({
-			REDIS_URL: redis.url,
-			READER_TTL_SECONDS: String(TTL_S),
-			UPLOAD_RATE_LIMIT: '1000/hour',
-			MAX_FILE_SIZE: String(BIG)
-		});
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-		await redis?.stop();
+	const { server, redis } = serverForTests({
+		READER_TTL_SECONDS: String(TTL_S),
+		UPLOAD_RATE_LIMIT: '1000/hour',
+		MAX_FILE_SIZE: String(BIG)
 	});
 
 	test('is logged by the refresh, crashes nothing, and the download still arrives intact', async () => {

@@ -8,10 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { json, multipart, request, upload, type Reply, type RequestOptions } from '../helpers/http';
-import { startRedis, startServer } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { startServer } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUTES = path.join(ROOT, 'src/routes');
@@ -87,8 +87,11 @@ function serverRoutes(): Map<string, Set<string>> {
 }
 
 describe('the OpenAPI document', () => {
-	let redis: TestRedis;
-	let server: TestServer;
+	const { server, redis } = serverForTests({
+		UPLOAD_RATE_LIMIT: '3/minute',
+		MAX_FILE_SIZE: '65536',
+		ALLOWED_MIME_TYPES: 'text/plain'
+	});
 	let doc: Doc;
 	let ajv: Ajv2020;
 	const compiled = new Map<string, ValidateFunction>();
@@ -203,21 +206,9 @@ describe('the OpenAPI document', () => {
 	const uploadText = (text: string, fields: Record<string, string> = {}, from = client()) =>
 		upload(server.url, { data: text, filename: 'note.txt' }, fields, { from });
 
-	beforeAll(async () => {
-		redis = await startRedis();
-		server = await startServer({
-			REDIS_URL: redis.url,
-			UPLOAD_RATE_LIMIT: '3/minute',
-			MAX_FILE_SIZE: '65536',
-			ALLOWED_MIME_TYPES: 'text/plain'
-		});
+	beforeAll(() => {
 		ajv = new Ajv2020({ allErrors: true });
 		addFormats(ajv);
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-		await redis?.stop();
 	});
 
 	test('is well-formed OpenAPI 3.1, served with this server as its server', async () => {
@@ -639,15 +630,7 @@ describe('the OpenAPI document', () => {
 });
 
 describe('the /docs page', () => {
-	let server: TestServer;
-
-	beforeAll(async () => {
-		server = await startServer();
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-	});
+	const { server } = serverForTests({}, { store: 'memory' });
 
 	test('lists every operation with curl examples against this server, within the CSP', async () => {
 		const reply = await request(`${server.url}/docs`, { headers: { accept: 'text/html' } });

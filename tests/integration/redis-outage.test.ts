@@ -2,22 +2,11 @@
  * The built server on a real redis-server of its own, which the test stops and restarts:
  * health turns degraded quickly and recovers by itself, without a restart of the app.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { sleep, startRedis, startServer } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { expect, test } from 'vitest';
+import { sleep } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 
-let redis: TestRedis;
-let server: TestServer;
-
-beforeAll(async () => {
-	redis = await startRedis();
-	server = await startServer({ REDIS_URL: redis.url, HEALTH_RATE_LIMIT: '1000/second' });
-});
-
-afterAll(async () => {
-	await server?.stop();
-	await redis?.stop();
-});
+const { server, redis } = serverForTests({ HEALTH_RATE_LIMIT: '1000/second' });
 
 type Health = { status: string; services: Record<string, string> };
 

@@ -4,10 +4,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { SECURITY_HEADERS, UUID_V4 } from '../helpers/headers';
 import { runServerExpectingFailure, sleep, startServer } from '../helpers/processes.js';
-import type { TestServer } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 
 const pkg = JSON.parse(
 	readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')
@@ -16,15 +16,7 @@ const pkg = JSON.parse(
 };
 
 describe('with the in-process store', () => {
-	let server: TestServer;
-
-	beforeAll(async () => {
-		server = await startServer();
-	});
-
-	afterAll(async () => {
-		await server?.stop();
-	});
+	const { server } = serverForTests({}, { store: 'memory' });
 
 	test('GET /health/ reports every service in the seed shape', async () => {
 		const response = await fetch(`${server.url}/health/`);

@@ -6,16 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { json, request, upload, type Reply } from '../helpers/http';
-import {
-	processFigures,
-	sampleRss,
-	startRedis,
-	startServer,
-	waitFor
-} from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { processFigures, sampleRss, waitFor } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 import { filesIn, randomData, unknownPassphrase } from './support';
 
 const MiB = 1024 * 1024;
@@ -24,22 +18,10 @@ const FAIL_LIMIT = 10;
 const ATTACKERS = 5;
 const GUESSES = 15;
 
-let redis: TestRedis;
-let server: TestServer;
-
-beforeAll(async () => {
-	redis = await startRedis();
-	server = await startServer({
-		REDIS_URL: redis.url,
-		UPLOAD_RATE_LIMIT: '10000/hour',
-		LOOKUP_RATE_LIMIT: '100000/hour',
-		DOWNLOAD_FAIL_LIMIT: String(FAIL_LIMIT)
-	});
-});
-
-afterAll(async () => {
-	await server?.stop();
-	await redis?.stop();
+const { server, redis } = serverForTests({
+	UPLOAD_RATE_LIMIT: '10000/hour',
+	LOOKUP_RATE_LIMIT: '100000/hour',
+	DOWNLOAD_FAIL_LIMIT: String(FAIL_LIMIT)
 });
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { json, upload } from '../helpers/http';
-import { sleep, startRedis, startServer, waitFor } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { sleep, waitFor } from '../helpers/processes.js';
+import { serverForTests } from '../helpers/running';
 import { filesIn, randomData } from './support';
 
 const TTL_S = 3;
@@ -24,27 +24,18 @@ const DEBRIS = 'c'.repeat(32) + '.rzf';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-let redis: TestRedis;
-let server: TestServer;
 /** Ends the download should the test fail while it stalls, so the server stops at once. */
 let hangUp: (() => void) | undefined;
 
-beforeAll(async () => {
-	redis = await startRedis();
-	server = await startServer({
-		REDIS_URL: redis.url,
+const { server } = serverForTests(
+	{
 		READER_TTL_SECONDS: String(TTL_S),
 		// The download stalls until the next sweep, up to a minute: not an idle client to cut off.
 		CLIENT_IDLE_TIMEOUT: '180',
 		MAX_FILE_SIZE: String(BIG)
-	});
-});
-
-afterAll(async () => {
-	hangUp?.();
-	await server?.stop();
-	await redis?.stop();
-});
+	},
+	{ beforeStop: () => hangUp?.() }
+);
 
 test(
 	'a download stalled past READER_TTL_SECONDS over an expiry sweep keeps its file and arrives intact',
