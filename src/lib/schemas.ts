@@ -13,11 +13,10 @@
  */
 import Type, { type Static } from 'typebox';
 import { ACCESS_KEY_BYTES, ACCESS_KEY_SALT, ACCESS_KEY_SCRYPT } from './access-key-params';
+import { EXPIRY_MINUTES, USES } from './drop-bounds';
 import { ERRORS, type ErrorBody as CatalogueErrorBody, type ErrorCode } from './errors';
 
-/** The upload form's `expiry` (minutes) and `uses` fields: bounds and defaults. */
-export const EXPIRY_MINUTES = { min: 1, max: 60, default: 10 } as const;
-export const USES = { min: 1, max: 5, default: 1 } as const;
+export { EXPIRY_MINUTES, USES } from './drop-bounds';
 
 // ------------------------------------------------------------------------------- fields
 

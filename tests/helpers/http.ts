@@ -94,6 +94,21 @@ export function multipart(parts: Part[]): { body: Buffer; contentType: string } 
 	return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
+/** POST /upload/ with these multipart parts, in this order. */
+export function uploadParts(
+	baseUrl: string,
+	parts: Part[],
+	options: RequestOptions = {}
+): Promise<Reply> {
+	const { body, contentType } = multipart(parts);
+	return request(`${baseUrl}/upload/`, {
+		...options,
+		method: 'POST',
+		headers: { 'content-type': contentType, ...options.headers },
+		body
+	});
+}
+
 /** POST /upload/ with a file (and optional fields); what `curl -F file=@x` does. */
 export function upload(
 	baseUrl: string,
@@ -101,19 +116,12 @@ export function upload(
 	fields: Record<string, string> = {},
 	options: RequestOptions = {}
 ): Promise<Reply> {
-	const { body, contentType } = multipart([
-		...Object.entries(fields).map(([name, data]) => ({ name, data })),
-		{
-			name: 'file',
-			filename: file.filename ?? 'file.bin',
-			data: file.data,
-			contentType: file.contentType
-		}
-	]);
-	return request(`${baseUrl}/upload/`, {
-		...options,
-		method: 'POST',
-		headers: { 'content-type': contentType, ...options.headers },
-		body
-	});
+	const filePart: Part = {
+		name: 'file',
+		filename: file.filename ?? 'file.bin',
+		data: file.data,
+		contentType: file.contentType
+	};
+	const fieldParts = Object.entries(fields).map(([name, data]) => ({ name, data }));
+	return uploadParts(baseUrl, [...fieldParts, filePart], options);
 }

@@ -370,7 +370,9 @@ export async function startServer(env = {}, options = {}) {
 			}
 		}
 	);
-	const listening = await child.waitForLine((line) => line.event === 'listening');
+	// Generous: on a loaded two-core machine the first start (imports, word list, Redis) has
+	// taken over 10 s; a server that cannot start still fails, with its stderr.
+	const listening = await child.waitForLine((line) => line.event === 'listening', 30_000);
 	return {
 		...child,
 		url: `http://127.0.0.1:${String(listening.port)}`,

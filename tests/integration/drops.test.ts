@@ -11,7 +11,15 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import Type, { type Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { json, multipart, replyTo, request, upload, type Reply } from '../helpers/http';
+import {
+	json,
+	multipart,
+	replyTo,
+	request,
+	upload,
+	uploadParts,
+	type Reply
+} from '../helpers/http';
 import { sleep, startRedis, startServer } from '../helpers/processes.js';
 import type { TestRedis, TestServer } from '../helpers/processes.js';
 import { CreatedDropBody } from '../../src/lib/schemas';
@@ -243,15 +251,11 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		}
 		// A NUL byte cannot stand in a raw header (busboy refuses the part), but RFC 5987
 		// encoding can carry one: it is removed.
-		const encoded = multipart([
-			{ name: 'file', filenameStar: "UTF-8''evil%00na%E2%80%AEme.txt", data: 'x' }
-		]);
-		const nul = await request(`${server.url}/upload/`, {
-			method: 'POST',
-			from: client(),
-			headers: { 'content-type': encoded.contentType },
-			body: encoded.body
-		});
+		const nul = await uploadParts(
+			server.url,
+			[{ name: 'file', filenameStar: "UTF-8''evil%00na%E2%80%AEme.txt", data: 'x' }],
+			{ from: client() }
+		);
 		expect(json(nul)).toMatchObject({ filename: 'evilname.txt' });
 		const raw = await upload(
 			server.url,
@@ -433,79 +437,22 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		expect(exact.status).toBe(201);
 	});
 
+	const fileA = { name: 'file', filename: 'a', data: 'a' };
+	const field = (name: string, data: string) => ({ name, data });
 	test.each([
-		['no file', [{ name: 'expiry', data: '5' }], 'MISSING_FILE'],
-		['a text field named file', [{ name: 'file', data: 'not a file' }], 'MISSING_FILE'],
-		[
-			'two files',
-			[
-				{ name: 'file', filename: 'a', data: 'a' },
-				{ name: 'file', filename: 'b', data: 'b' }
-			],
-			'MULTIPLE_FILES'
-		],
-		[
-			'an empty field name',
-			[
-				{ name: '', data: 'x' },
-				{ name: 'file', filename: 'a', data: 'a' }
-			],
-			'EMPTY_FIELD_NAME'
-		],
-		[
-			'expiry 0',
-			[
-				{ name: 'expiry', data: '0' },
-				{ name: 'file', filename: 'a', data: 'a' }
-			],
-			'INVALID_EXPIRY'
-		],
-		[
-			'expiry 61',
-			[
-				{ name: 'expiry', data: '61' },
-				{ name: 'file', filename: 'a', data: 'a' }
-			],
-			'INVALID_EXPIRY'
-		],
-		[
-			'expiry abc',
-			[
-				{ name: 'expiry', data: 'abc' },
-				{ name: 'file', filename: 'a', data: 'a' }
-			],
-			'INVALID_EXPIRY'
-		],
-		[
-			'uses 6 after the file',
-			[
-				{ name: 'file', filename: 'a', data: 'a' },
-				{ name: 'uses', data: '6' }
-			],
-			'INVALID_USES'
-		],
-		[
-			'uses -1',
-			[
-				{ name: 'uses', data: '-1' },
-				{ name: 'file', filename: 'a', data: 'a' }
-			],
-			'INVALID_USES'
-		],
-		[
-			'the file in another field',
-			[{ name: 'upload', filename: 'a', data: 'a' }],
-			'UNEXPECTED_FILE_FIELD'
-		]
+		['no file', [field('expiry', '5')], 'MISSING_FILE'],
+		['a text field named file', [field('file', 'not a file')], 'MISSING_FILE'],
+		['two files', [fileA, { name: 'file', filename: 'b', data: 'b' }], 'MULTIPLE_FILES'],
+		['an empty field name', [field('', 'x'), fileA], 'EMPTY_FIELD_NAME'],
+		['expiry 0', [field('expiry', '0'), fileA], 'INVALID_EXPIRY'],
+		['expiry 61', [field('expiry', '61'), fileA], 'INVALID_EXPIRY'],
+		['expiry abc', [field('expiry', 'abc'), fileA], 'INVALID_EXPIRY'],
+		['uses 6 after the file', [fileA, field('uses', '6')], 'INVALID_USES'],
+		['uses -1', [field('uses', '-1'), fileA], 'INVALID_USES'],
+		['the file in another field', [{ ...fileA, name: 'upload' }], 'UNEXPECTED_FILE_FIELD']
 	])('%s is 400 %s and leaves nothing behind', async (_, parts, code) => {
 		const before = filesUnder(storage);
-		const { body, contentType } = multipart(parts);
-		const reply = await request(`${server.url}/upload`, {
-			method: 'POST',
-			from: client(),
-			headers: { 'content-type': contentType },
-			body
-		});
+		const reply = await uploadParts(server.url, parts, { from: client() });
 		expect(reply.status).toBe(400);
 		expect(json(reply)).toMatchObject({ error_code: code, detail: expect.any(String) });
 		expect(filesUnder(storage)).toEqual(before);
@@ -513,17 +460,12 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 	});
 
 	test('fields may come after the file', async () => {
-		const { body, contentType } = multipart([
+		const parts = [
 			{ name: 'file', filename: 'late.txt', data: 'fields last' },
-			{ name: 'expiry', data: '30' },
-			{ name: 'uses', data: '5' }
-		]);
-		const reply = await request(`${server.url}/upload`, {
-			method: 'POST',
-			from: client(),
-			headers: { 'content-type': contentType },
-			body
-		});
+			field('expiry', '30'),
+			field('uses', '5')
+		];
+		const reply = await uploadParts(server.url, parts, { from: client() });
 		expect(reply.status).toBe(201);
 		expect(json(reply)).toMatchObject({ expiry: 30, uses: 5, filename: 'late.txt' });
 	});

@@ -342,6 +342,36 @@ const lookupRoute = fc.constantFrom(
 describe('generated junk', () => {
 	const figures: Record<string, unknown> = {};
 
+	/** Figures of one fuzz run: the process before, its RSS while it runs, each outcome's count. */
+	function fuzzRun(name: string) {
+		const pid = server.process.pid!;
+		const baseline = processFigures(pid);
+		const rss = sampleRss(pid);
+		const outcomes: Record<string, number> = {};
+		return {
+			outcomes,
+			tried: 0,
+			/** Still running, still answering, nothing unhandled, memory bounded; figures kept. */
+			async finish() {
+				const peak = rss.stop();
+				expect(server.process.exitCode).toBeNull();
+				// From an address of its own: the test before may have checked health a moment ago.
+				const health = await request(`${server.url}/health/`, { from: nextAddress() });
+				expect(health.status).toBe(200);
+				expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
+				// Bounded: scrypt's 16 MiB per derivation on each of libuv's threads, and the
+				// allocator keeping it, make the first requests grow RSS; it then levels off.
+				expect(peak).toBeLessThan(400);
+				figures[name] = {
+					requests: this.tried,
+					outcomes,
+					rss_baseline_mib: baseline.rssMiB,
+					rss_peak_mib: peak
+				};
+			}
+		};
+	}
+
 	afterAll(() => {
 		console.log('fuzzing:', JSON.stringify(figures));
 	});
@@ -350,15 +380,11 @@ describe('generated junk', () => {
 		`${UPLOAD_RUNS} generated uploads: never a 5xx or a broken connection, nothing kept but the 201s`,
 		{ timeout: 180_000 },
 		async () => {
-			const pid = server.process.pid!;
-			const baseline = processFigures(pid);
-			const rss = sampleRss(pid);
-			const outcomes: Record<string, number> = {};
+			const run = fuzzRun('uploads');
 			let created = 0;
-			let tried = 0;
 			await fc.assert(
 				fc.asyncProperty(fc.oneof(uploadJunk, nearlyValid), async (junk) => {
-					tried++;
+					run.tried++;
 					const { body, headers } = buildUpload(junk);
 					const reply = await send(`${server.url}/upload/`, {
 						method: 'POST',
@@ -368,7 +394,7 @@ describe('generated junk', () => {
 						from: nextAddress()
 					});
 					count(
-						outcomes,
+						run.outcomes,
 						`${reply.status}${reply.status ? ` ${errorCode(reply)}` : ` ${reply.error?.message}`}`.trim()
 					);
 					if (reply.status === 201) created++;
@@ -380,22 +406,9 @@ describe('generated junk', () => {
 				}),
 				{ numRuns: UPLOAD_RUNS }
 			);
-			const peak = rss.stop();
 			await waitFor(() => filesIn(path.join(server.dir, 'temp')).length === 0, 3000, 'temp empty');
 			expect(filesIn(path.join(server.dir, 'uploads'))).toHaveLength(created);
-			expect(server.process.exitCode).toBeNull();
-			// From an address of its own: the test before may have checked health a moment ago.
-			expect((await request(`${server.url}/health/`, { from: nextAddress() })).status).toBe(200);
-			expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
-			// Bounded: scrypt's 16 MiB per derivation on each of libuv's threads, and the allocator
-			// keeping it, make the first requests grow RSS; it then levels off.
-			expect(peak).toBeLessThan(400);
-			figures.uploads = {
-				requests: tried,
-				outcomes,
-				rss_baseline_mib: baseline.rssMiB,
-				rss_peak_mib: peak
-			};
+			await run.finish();
 		}
 	);
 
@@ -403,14 +416,10 @@ describe('generated junk', () => {
 		`${LOOKUP_RUNS} generated passphrases on every lookup route: never a 5xx, never a crash`,
 		{ timeout: 180_000 },
 		async () => {
-			const pid = server.process.pid!;
-			const baseline = processFigures(pid);
-			const rss = sampleRss(pid);
-			const outcomes: Record<string, number> = {};
-			let tried = 0;
+			const run = fuzzRun('lookups');
 			await fc.assert(
 				fc.asyncProperty(passphraseJunk, lookupRoute, async ({ text, raw }, route) => {
-					tried++;
+					run.tried++;
 					const [method, routePath, encoding] = route.split(' ') as [string, string, string?];
 					let reply: Reply;
 					const from = nextAddress();
@@ -440,7 +449,7 @@ describe('generated junk', () => {
 						});
 					}
 					count(
-						outcomes,
+						run.outcomes,
 						`${reply.status}${reply.status ? ` ${errorCode(reply)}` : ` ${reply.error?.message}`}`.trim()
 					);
 					expect(
@@ -452,20 +461,7 @@ describe('generated junk', () => {
 				}),
 				{ numRuns: LOOKUP_RUNS }
 			);
-			const peak = rss.stop();
-			expect(server.process.exitCode).toBeNull();
-			// From an address of its own: the test before may have checked health a moment ago.
-			expect((await request(`${server.url}/health/`, { from: nextAddress() })).status).toBe(200);
-			expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
-			// Bounded: scrypt's 16 MiB per derivation on each of libuv's threads, and the allocator
-			// keeping it, make the first requests grow RSS; it then levels off.
-			expect(peak).toBeLessThan(400);
-			figures.lookups = {
-				requests: tried,
-				outcomes,
-				rss_baseline_mib: baseline.rssMiB,
-				rss_peak_mib: peak
-			};
+			await run.finish();
 		}
 	);
 });

@@ -13,12 +13,10 @@ import { MULTIPART_HEADROOM_BYTES, type Config } from './config';
 import { encryptNewFile, type FileKeyForSalt } from './crypto/file-format';
 import { isDiskFull, type FileStorage, type TempFile } from './files';
 import { formatBytes } from '../format';
+import { EXPIRY_MINUTES, USES } from '../drop-bounds';
 import { sanitizeFilename } from './filename';
 import { refuse, refusalError, RefusalError, type Refusal } from './refusal';
 import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
-
-const EXPIRY = { min: 1, max: 60, default: 10 };
-const USES = { min: 1, max: 5, default: 1 };
 
 /** What receiving an upload depends on. */
 export type UploadContext = {
@@ -205,8 +203,8 @@ function parseMultipart(
 			request.body! as import('node:stream/web').ReadableStream<Uint8Array>
 		);
 		let settled = false;
-		let expiryMinutes = EXPIRY.default;
-		let uses = USES.default;
+		let expiryMinutes: number = EXPIRY_MINUTES.default;
+		let uses: number = USES.default;
 		let filename = '';
 		let storing: Promise<Inspector> | undefined;
 
@@ -231,7 +229,7 @@ function parseMultipart(
 			if (info.nameTruncated || info.valueTruncated)
 				return bad('FIELD_TOO_LONG', `The field "${name.slice(0, 40)}" is too long.`);
 			if (name === 'expiry') {
-				const parsed = parseBounded(value, EXPIRY);
+				const parsed = parseBounded(value, EXPIRY_MINUTES);
 				if (parsed === undefined) return bad('INVALID_EXPIRY');
 				expiryMinutes = parsed;
 			} else if (name === 'uses') {

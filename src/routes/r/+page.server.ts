@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { pageFailure, type DropInfo } from '$lib/api-client';
-import { readPassphrase } from '$lib/server/http/passphrase-body';
+import { readPassphrase } from '$lib/server/http/drop-name';
 import { readRefusal } from '$lib/server/http/refusals';
 import { clientAddress } from '$lib/server/http/client-address';
 import { statusOf } from '$lib/server/refusal';

@@ -6,7 +6,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { clientAddress } from './client-address';
 import { services } from '../services';
-import { readDropName } from './passphrase-body';
+import { readDropName } from './drop-name';
 import { errorResponse, refusalFor, refusalResponse } from './refusals';
 import { downloadHeaders, dropPreviewBody, dropStatusBody } from './responses';
 
