@@ -125,3 +125,54 @@ export function upload(
 	const fieldParts = Object.entries(fields).map(([name, data]) => ({ name, data }));
 	return uploadParts(baseUrl, [...fieldParts, filePart], options);
 }
+
+export type PausedDownload = {
+	status: number;
+	headers: http.IncomingHttpHeaders;
+	/** Read the rest; resolves the whole body, with `error` set when it broke off. */
+	resume(): Promise<{ body: Buffer; error?: Error }>;
+};
+
+/**
+ * Start a download and stop reading at its first bytes; the connection stays open, and TCP
+ * back-pressure stalls the server until resume(). `hangUps` gets a way to end the connection,
+ * for the test's cleanup should it fail while the download stalls.
+ */
+export function pausedDownload(
+	url: string,
+	from: string,
+	hangUps: (() => void)[]
+): Promise<PausedDownload> {
+	return new Promise((resolve, reject) => {
+		const req = http.get(url, { agent: false, localAddress: from }, (res) => {
+			hangUps.push(() => req.destroy());
+			const parts: Buffer[] = [];
+			let settle: ((result: { body: Buffer; error?: Error }) => void) | undefined;
+			let result: { body: Buffer; error?: Error } | undefined;
+			const done = (error?: Error) => {
+				if (result) return;
+				result = { body: Buffer.concat(parts), error };
+				settle?.(result);
+			};
+			res.on('data', (part: Buffer) => parts.push(part));
+			res.on('end', () => done(res.complete ? undefined : new Error('incomplete')));
+			res.on('aborted', () => done(new Error('aborted')));
+			res.on('error', (error) => done(error));
+			res.on('close', () => done(res.complete ? undefined : new Error('closed early')));
+			res.once('data', () => {
+				res.pause();
+				resolve({
+					status: res.statusCode ?? 0,
+					headers: res.headers,
+					resume: () =>
+						new Promise((resolveBody) => {
+							settle = resolveBody;
+							if (result) resolveBody(result);
+							else res.resume();
+						})
+				});
+			});
+		});
+		req.on('error', reject);
+	});
+}

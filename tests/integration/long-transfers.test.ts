@@ -13,10 +13,9 @@
  * outage during a transfer makes the refresh fail: logged, never thrown.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { json, request, upload } from '../helpers/http';
+import { json, pausedDownload as pausedDownloadOf, request, upload } from '../helpers/http';
 import { sleep, startServer, waitFor } from '../helpers/processes.js';
 import type { TestServer } from '../helpers/processes.js';
 import { serverForTests } from '../helpers/running';
@@ -31,57 +30,13 @@ const BIG = 32 * 1024 * 1024;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-type PausedDownload = {
-	status: number;
-	headers: http.IncomingHttpHeaders;
-	/** Read the rest; resolves the whole body, with `error` set when it broke off. */
-	resume(): Promise<{ body: Buffer; error?: Error }>;
-};
-
 /** Connections a failed test would leave open, holding up its server's shutdown. */
 const hangUps: (() => void)[] = [];
 afterEach(() => {
 	for (const hangUp of hangUps.splice(0)) hangUp();
 });
 
-/**
- * Start a download and stop reading at its first bytes; the connection stays open, and TCP
- * back-pressure stalls the server until resume().
- */
-function pausedDownload(url: string, from: string): Promise<PausedDownload> {
-	return new Promise((resolve, reject) => {
-		const req = http.get(url, { agent: false, localAddress: from }, (res) => {
-			hangUps.push(() => req.destroy());
-			const parts: Buffer[] = [];
-			let settle: ((result: { body: Buffer; error?: Error }) => void) | undefined;
-			let result: { body: Buffer; error?: Error } | undefined;
-			const done = (error?: Error) => {
-				if (result) return;
-				result = { body: Buffer.concat(parts), error };
-				settle?.(result);
-			};
-			res.on('data', (part: Buffer) => parts.push(part));
-			res.on('end', () => done(res.complete ? undefined : new Error('incomplete')));
-			res.on('aborted', () => done(new Error('aborted')));
-			res.on('error', (error) => done(error));
-			res.on('close', () => done(res.complete ? undefined : new Error('closed early')));
-			res.once('data', () => {
-				res.pause();
-				resolve({
-					status: res.statusCode ?? 0,
-					headers: res.headers,
-					resume: () =>
-						new Promise((resolveBody) => {
-							settle = resolveBody;
-							if (result) resolveBody(result);
-							else res.resume();
-						})
-				});
-			});
-		});
-		req.on('error', reject);
-	});
-}
+const pausedDownload = (url: string, from: string) => pausedDownloadOf(url, from, hangUps);
 
 const refreshTrouble = (server: TestServer) =>
 	server.lines.filter((line) => /_refresh_(lost|failed)$/.test(line.event ?? ''));

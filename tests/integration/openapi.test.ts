@@ -345,6 +345,17 @@ describe('the OpenAPI document', () => {
 			is_accessible: false,
 			expires_at: null
 		});
+
+		// Destroy now: a second drop, burned with uses left; then gone like the first.
+		const other = json<{ key: string }>(await uploadText('to destroy', { uses: '3' }));
+		const destroyed = await postForm('/destroy', { passphrase: other.key });
+		expect(destroyed.status).toBe(200);
+		expect(expectDocumented('post', '/destroy', destroyed)).toMatchObject({ status: 'burned' });
+		const again = await postJson('/destroy', { passphrase: other.key });
+		expect(again.status).toBe(410);
+		expect(expectDocumented('post', '/destroy', again)).toMatchObject({
+			error_code: 'ALREADY_DOWNLOADED'
+		});
 	});
 
 	test('upload refusals: 400 per field, 413, 415, 403 and 429', async () => {
@@ -620,6 +631,7 @@ describe('the OpenAPI document', () => {
 			preview: expect.arrayContaining([200, 400, 404, 410, 429, 503]),
 			statusByPath: expect.arrayContaining([200, 400, 404, 429, 503]),
 			statusByBody: expect.arrayContaining([200, 400, 403, 404, 413, 415, 429, 503]),
+			destroy: expect.arrayContaining([200, 410]),
 			health: expect.arrayContaining([200, 429, 503]),
 			downloadHead: [405],
 			previewHead: [405],

@@ -224,6 +224,21 @@ describe.each(implementations)('%s store: drops', (_, open) => {
 		expect(await store.isFileNeeded(released)).toBe(false);
 	});
 
+	test('burning destroys an active drop once: then burned, unclaimable, readers still honoured', async () => {
+		const id = newId();
+		await store.createDrop(id, drop({ uses: 3 }));
+		await store.claimUse(id, 5000);
+		const burns = await Promise.all([store.burnDrop(id), store.burnDrop(id)]);
+		expect(burns.map((burn) => burn.state).sort()).toEqual(['burned', 'destroyed']);
+		expect(await store.readDrop(id)).toEqual({ state: 'burned' });
+		expect(await store.claimUse(id, 5000)).toEqual({ state: 'burned' });
+		expect(await store.claimPreview(id)).toEqual({ state: 'burned' });
+		expect(await store.isFileNeeded(id)).toBe(true);
+		expect(await store.releaseReader(id)).toBe(0);
+		expect(await store.isFileNeeded(id)).toBe(false);
+		expect(await store.burnDrop(newId())).toEqual({ state: 'unknown' });
+	});
+
 	test('exactly `uses` of 50 racing claims succeed', async () => {
 		const id = newId();
 		await store.createDrop(id, drop({ uses: 3 }));

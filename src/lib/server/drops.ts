@@ -425,6 +425,26 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 		});
 	}
 
+	/**
+	 * "Destroy now": burn the drop at once, whatever uses are left. The capability is the
+	 * passphrase or access key, since whoever holds it could take the file anyway. A download
+	 * already streaming finishes (its use was taken); the file is shredded as soon as no
+	 * download reads it, here or when the last reader finishes.
+	 */
+	function destroy(input: DropName, address: string): Promise<Outcome<DropStatus>> {
+		return lookup(input, address, async ({ passphrase, keys }) => {
+			const id = keys.lookupId;
+			const burn = await store.burnDrop(id);
+			if (burn.state !== 'destroyed') return gone(burn.state, address);
+			log.info({ event: 'drop_burned', reason: 'destroyed' });
+			if (!(await store.isFileNeeded(id)) && (await files.shredStored(id))) {
+				log.info({ event: 'file_shredded', reason: 'burned' });
+			}
+			const ended = { remainingUses: 0, expiresAt: null, metadata: null };
+			return { ok: true, passphrase, status: 'burned', ...ended };
+		});
+	}
+
 	/** Run `task` at most once; its failure is logged, never thrown. */
 	function once(task: () => Promise<void>): () => void {
 		let done = false;
@@ -445,5 +465,5 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 		if (await files.shredStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });
 	}
 
-	return { create, status, preview, download };
+	return { create, status, preview, download, destroy };
 }

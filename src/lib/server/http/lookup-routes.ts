@@ -34,6 +34,15 @@ export async function respondWithStatus(event: RequestEvent, source: Source): Pr
 	return Response.json(dropStatusBody(result));
 }
 
+/** Burn the drop now; answers its status (burned), as a status request afterwards would. */
+export async function respondWithDestroy(event: RequestEvent): Promise<Response> {
+	const input = await readDropName(event.request);
+	if (!input.ok) return refusalResponse(input);
+	const result = await services().drops.destroy(input.name, clientAddress(event));
+	if (!result.ok) return refusalResponse(result);
+	return Response.json(dropStatusBody(result));
+}
+
 /** The seed's one-time preview, by the passphrase in the path. */
 export async function respondWithPreview(event: RequestEvent): Promise<Response> {
 	const result = await services().drops.preview(event.params.key ?? '', clientAddress(event));

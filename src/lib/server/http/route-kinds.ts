@@ -8,7 +8,8 @@ export const LOOKUP_ROUTES: ReadonlySet<string> = new Set([
 	'/download',
 	'/preview/[key]',
 	'/status/[key]',
-	'/status'
+	'/status',
+	'/destroy'
 ]);
 
 /** API endpoints (+server.ts): scripts and curl may call them without an Origin header. */

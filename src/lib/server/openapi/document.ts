@@ -563,6 +563,24 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 				STATUS_ANSWERS
 			)
 		},
+		'/destroy': {
+			post: lookupOperation(
+				'body',
+				{
+					operationId: 'destroy',
+					summary: 'Destroy the drop now',
+					description:
+						'Burns the drop at once, whatever uses are left: the record is deleted, a `burned` tombstone stays (as after the last download), and the file is shredded as soon as no download is still reading it (a download already under way finishes). For the sender who changed their mind; the passphrase or access key is the capability, since whoever has it could take the file anyway. Answers the status the drop now has.'
+				},
+				{
+					'200': jsonResponse('Destroyed: the drop is now `burned`.', schemaRef('DropStatus')),
+					'410': errorResponse(410, 'The drop was already used up or has expired.', [
+						'ALREADY_DOWNLOADED',
+						'EXPIRED'
+					])
+				}
+			)
+		},
 		'/health/': {
 			get: {
 				operationId: 'health',

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type {
+	BurnOutcome,
 	DropLookup,
 	DropRecord,
 	MetadataStore,
@@ -177,6 +178,14 @@ export class MemoryStore implements MetadataStore {
 			state: 'claimed',
 			record: MemoryStore.#public({ ...record, usesLeft: Math.max(0, usesLeft) })
 		};
+	}
+
+	async burnDrop(id: string): Promise<BurnOutcome> {
+		const record = this.#drops.get(id);
+		if (!record) return this.#gone(id);
+		this.#drops.delete(id);
+		this.#values.set(`tomb:${id}`, 'burned', Math.max(record.tombstoneUntil, Date.now() + 1000));
+		return { state: 'destroyed' };
 	}
 
 	async claimPreview(id: string): Promise<PreviewClaim> {

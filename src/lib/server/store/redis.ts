@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
 	StoreUnavailableError,
+	type BurnOutcome,
 	type DropLookup,
 	type DropRecord,
 	type GoneState,
@@ -86,6 +87,16 @@ else
 	redis.call('HSET', KEYS[1], 'uses_left', left)
 end
 return {'claimed', f[1], f[2], tostring(left), f[4]}`
+	},
+	rzBurn: {
+		numberOfKeys: 2,
+		lua: `local tomb_until = redis.call('HGET', KEYS[1], 'tomb_until')
+if not tomb_until then ${GONE} end
+redis.call('DEL', KEYS[1])
+local now = redis.call('TIME')
+local until_ms = math.max(tonumber(tomb_until), tonumber(now[1]) * 1000 + 1000)
+redis.call('SET', KEYS[2], 'burned', 'PXAT', until_ms)
+return {'destroyed'}`
 	},
 	rzClaimPreview: {
 		numberOfKeys: 2,
@@ -275,6 +286,11 @@ export class RedisStore implements MetadataStore {
 		return reply[0] === 'claimed'
 			? { state: 'claimed', record: recordFrom(reply) }
 			: goneFrom(reply);
+	}
+
+	async burnDrop(id: string): Promise<BurnOutcome> {
+		const reply = await this.#script('rzBurn', `drop:${id}`, `tomb:${id}`);
+		return reply[0] === 'destroyed' ? { state: 'destroyed' } : goneFrom(reply);
 	}
 
 	async claimPreview(id: string): Promise<PreviewClaim> {

@@ -43,6 +43,9 @@ export type UseClaim =
 	  }
 	| { state: GoneState };
 
+/** `destroyed`: this call burned an active drop; otherwise the drop was already gone. */
+export type BurnOutcome = { state: 'destroyed' } | { state: GoneState };
+
 export type PreviewClaim =
 	{ state: 'claimed'; record: DropRecord } | { state: 'already_previewed' } | { state: GoneState };
 
@@ -96,6 +99,12 @@ export interface MetadataStore {
 	 * replaced by a `burned` tombstone. However many callers race, exactly `uses` succeed.
 	 */
 	claimUse(id: string, readerTtlMs: number): Promise<UseClaim>;
+	/**
+	 * Burn an active drop at once (its sender's "Destroy now"): the record goes and a `burned`
+	 * tombstone stays as after its last use. Downloads already reading keep their reader marks,
+	 * so the file stays needed until they finish. Only one of racing callers gets `destroyed`.
+	 */
+	burnDrop(id: string): Promise<BurnOutcome>;
 	/** Atomically mark the one-time preview as seen; only the first caller gets `claimed`. */
 	claimPreview(id: string): Promise<PreviewClaim>;
 	/**
