@@ -243,6 +243,11 @@ function parseMultipart(
 		});
 
 		busboy.on('file', (name, stream, info) => {
+			// A body cut short makes busboy emit 'error' on the part's stream too, and the sink
+			// listens only once its file key is derived (an await): an 'error' nobody hears
+			// would end the process. busboy reports the same failure on itself (handled below
+			// as MALFORMED_MULTIPART) and the sink's pipeline sees the stream destroyed.
+			stream.on('error', () => undefined);
 			if (name !== 'file' || storing) {
 				stream.resume();
 				if (storing) return bad('MULTIPLE_FILES');
