@@ -26,6 +26,18 @@ export const REQUEST_ID_HEADER = 'X-Request-ID';
 export const EDGE_KEY = Symbol.for('raven-zero.edge');
 
 /**
+ * Upload bodies skip Kit's web stream (issue #11): for a multipart POST to one of these paths,
+ * server/index.js keeps the body out of the Request it hands Kit and marks the Node request
+ * with this key (its value: the declared length, if any). The upload route and the send
+ * page's action then read the Node stream itself (`event.platform.req`), through every hook as
+ * before. A path is a URL path as Kit matches it: both spellings of `/upload` (its
+ * trailingSlash is 'ignore') and `/`, the send page's action.
+ */
+/** @type {unique symbol} */
+export const UPLOAD_BODY_KEY = Symbol.for('raven-zero.upload-body');
+export const UPLOAD_BODY_PATHS = Object.freeze(['/', '/upload', '/upload/']);
+
+/**
  * What a multipart body may carry besides the file itself (boundaries, part headers, the
  * `expiry` and `uses` fields). BODY_SIZE_LIMIT must leave this much room above MAX_FILE_SIZE,
  * so that the byte-exact MAX_FILE_SIZE check, not adapter-node's body cap, refuses uploads.
@@ -423,7 +435,7 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		documentedDefault: '`MAX_FILE_SIZE` + 64 KiB',
 		schema: byteCount,
 		meaning:
-			"adapter-node's cap on request bodies. If set, it must leave that room, so that it never silently caps an upload below `MAX_FILE_SIZE`"
+			"the cap on a request body: adapter-node's, and the upload routes' own count of an upload's whole body (they read it past adapter-node). If set, it must leave that room, so that it never silently caps an upload below `MAX_FILE_SIZE`"
 	},
 	shutdownTimeoutSeconds: {
 		env: 'SHUTDOWN_TIMEOUT',

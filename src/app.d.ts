@@ -12,6 +12,13 @@ declare global {
 			/** performance.now() when the request reached the first handle. */
 			startedAt: number;
 		}
+		interface Platform {
+			/**
+			 * adapter-node's: the Node request, whose stream an upload's body is read from
+			 * (src/lib/server/http/upload-body.ts); absent under `vite dev`.
+			 */
+			req?: import('node:http').IncomingMessage;
+		}
 	}
 }
 

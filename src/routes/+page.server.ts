@@ -4,6 +4,7 @@ import { pageFailure } from '$lib/api-client';
 import type { SendAnswer } from '$lib/sender.svelte';
 import { getConfig } from '$lib/server/config';
 import { readRefusal } from '$lib/server/http/refusals';
+import { uploadRequest } from '$lib/server/http/upload-body';
 import { statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 
@@ -27,13 +28,8 @@ export const actions: Actions = {
 	 * `request.formData()`). The rate-limit handle counts it as an upload (route-kinds.ts
 	 * UPLOAD_ROUTES).
 	 */
-	default: async ({ request }) => {
-		const length = request.headers.get('content-length');
-		const created = await services().drops.create({
-			body: request.body,
-			contentType: request.headers.get('content-type'),
-			contentLength: length === null ? undefined : Number(length)
-		});
+	default: async (event) => {
+		const created = await services().drops.create(uploadRequest(event));
 		if (!created.ok) {
 			return fail(statusOf(created), {
 				sent: null,

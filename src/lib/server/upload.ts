@@ -20,7 +20,7 @@ import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
 
 /** What receiving an upload depends on. */
 export type UploadContext = {
-	config: Pick<Config, 'maxFileSize' | 'allowedMimeTypes' | 'minFreeDiskMb'>;
+	config: Pick<Config, 'maxFileSize' | 'bodySizeLimit' | 'allowedMimeTypes' | 'minFreeDiskMb'>;
 	files: FileStorage;
 };
 
@@ -32,7 +32,11 @@ function tooLarge(maxFileSize: number): RefusalError {
 }
 
 export type UploadRequest = {
-	body: ReadableStream<Uint8Array> | null;
+	/**
+	 * The body: behind server/index.js the Node request itself (http/upload-body.ts), else
+	 * the Request's web stream.
+	 */
+	body: Readable | ReadableStream<Uint8Array> | null;
 	contentType: string | null;
 	contentLength: number | undefined;
 };
@@ -144,7 +148,7 @@ export async function receiveUpload(
 ): Promise<ReceivedUpload> {
 	const temp = files.createTemp(request.id);
 	try {
-		const received = await parseMultipart(request, config.maxFileSize, async (stream) => {
+		const received = await parseMultipart(request, config, async (stream) => {
 			const inspector = new Inspector(config.maxFileSize, config.allowedMimeTypes);
 			const encrypt = await encryptNewFile(request.keyForSalt);
 			return pipeline(stream, inspector, encrypt, temp.stream).then(() => inspector);
@@ -177,7 +181,7 @@ type FileSink = (stream: Readable) => Promise<Inspector>;
 
 function parseMultipart(
 	request: UploadRequest,
-	maxFileSize: number,
+	{ maxFileSize, bodySizeLimit }: UploadContext['config'],
 	storeFile: FileSink
 ): Promise<Omit<ReceivedUpload, 'commit'>> {
 	return new Promise((resolve, reject) => {
@@ -199,9 +203,11 @@ function parseMultipart(
 			reject(refusalError('MALFORMED_MULTIPART', 'The multipart body has no boundary.'));
 			return;
 		}
-		const source = Readable.fromWeb(
-			request.body! as import('node:stream/web').ReadableStream<Uint8Array>
-		);
+		const body = request.body!;
+		const source =
+			body instanceof Readable
+				? body
+				: Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
 		let settled = false;
 		let expiryMinutes: number = EXPIRY_MINUTES.default;
 		let uses: number = USES.default;
@@ -282,6 +288,14 @@ function parseMultipart(
 		source.on('error', (error: Error & { status?: number }) => {
 			// adapter-node's own body limit (a 413 SvelteKitError) or the client went away.
 			fail(error.status === 413 ? tooLarge(maxFileSize) : refusalError('UPLOAD_INTERRUPTED'));
+		});
+		// BODY_SIZE_LIMIT over the whole body, whichever way it came: adapter-node counts the
+		// web stream's bytes, but not a Node request handed over to us, and busboy reads and
+		// discards any amount of text around the parts.
+		let bodyBytes = 0;
+		source.on('data', (chunk: Buffer) => {
+			bodyBytes += chunk.length;
+			if (bodyBytes > bodySizeLimit) fail(tooLarge(maxFileSize));
 		});
 		source.pipe(busboy);
 	});

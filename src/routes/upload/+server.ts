@@ -1,6 +1,7 @@
 import type { RequestHandler } from './$types';
 import { refusalResponse } from '$lib/server/http/refusals';
 import { createdDropBody } from '$lib/server/http/responses';
+import { uploadRequest } from '$lib/server/http/upload-body';
 import { services } from '$lib/server/services';
 
 /** `POST /upload` and `POST /upload/` both work: curl does not follow a 308. */
@@ -11,14 +12,11 @@ export const trailingSlash = 'ignore';
  * sender that drew its own passphrase (the send page) sends only its access key, in
  * `X-Access-Key`; the answer then has no `key` and no links, which the server cannot know.
  */
-export const POST: RequestHandler = async ({ request, url }) => {
-	const length = request.headers.get('content-length');
+export const POST: RequestHandler = async (event) => {
 	const created = await services().drops.create({
-		body: request.body,
-		contentType: request.headers.get('content-type'),
-		contentLength: length === null ? undefined : Number(length),
-		accessKey: request.headers.get('x-access-key')?.trim()
+		...uploadRequest(event),
+		accessKey: event.request.headers.get('x-access-key')?.trim()
 	});
 	if (!created.ok) return refusalResponse(created);
-	return Response.json(createdDropBody(url, created), { status: 201 });
+	return Response.json(createdDropBody(event.url, created), { status: 201 });
 };
