@@ -10,7 +10,13 @@ export const USAGE = `npm run bench [-- options]
   --smoke         a few seconds: tiny cells, fails only if something errors
   --no-large      skip the 1 GiB upload and download
   --runs N        repeats per cell (default 3; the median is reported)
-  --sizes LIST    only the cells of these sizes, e.g. 1KiB,10MiB`;
+  --sizes LIST    only the cells of these sizes, e.g. 1KiB,10MiB
+  --clients LIST  only these client counts, e.g. 10 (default 1,10,50)
+  --ways LIST     only these ways of calling: passphrase (curl's), access (the pages'
+                  access key); default both`;
+
+/** The ways of calling a cell can be measured in (bench/load.js). */
+export const WAYS = ['passphrase', 'access'];
 
 /** `1KiB` or `10MiB` in bytes. */
 export function parseSize(text) {
@@ -35,6 +41,7 @@ export function label(size) {
  * @property {number} runs repeats per cell
  * @property {number[]} sizes bytes
  * @property {number[]} concurrency client counts
+ * @property {string[]} ways ways of calling (WAYS)
  * @property {number} scryptRepeats
  */
 
@@ -51,9 +58,21 @@ export function readOptions(args) {
 			smoke: { type: 'boolean', default: false },
 			large: { type: 'boolean', default: true },
 			runs: { type: 'string', default: '3' },
-			sizes: { type: 'string' }
+			sizes: { type: 'string' },
+			clients: { type: 'string' },
+			ways: { type: 'string' }
 		}
 	});
+	const ways = values.ways ? values.ways.split(',') : WAYS;
+	for (const way of ways) {
+		if (!WAYS.includes(way)) throw new Error(`unknown way ${way} (use ${WAYS.join(' or ')})`);
+	}
+	const concurrency = values.clients ? values.clients.split(',').map(Number) : [1, 10, 50];
+	for (const clients of concurrency) {
+		if (!Number.isInteger(clients) || clients < 1) {
+			throw new Error(`--clients ${values.clients}: should be whole numbers from 1`);
+		}
+	}
 	const runs = Number(values.runs);
 	if (!Number.isInteger(runs) || runs < 1) {
 		throw new Error(`--runs ${values.runs}: should be a whole number from 1`);
@@ -64,7 +83,9 @@ export function readOptions(args) {
 			large: false,
 			runs: 1,
 			sizes: [KiB, 256 * KiB],
-			concurrency: [1, 4],
+			// One client count: each cell runs in both ways, and CI only asks that nothing fails.
+			concurrency: [4],
+			ways,
 			scryptRepeats: 2
 		};
 	}
@@ -73,7 +94,8 @@ export function readOptions(args) {
 		large: values.large,
 		runs,
 		sizes: values.sizes ? values.sizes.split(',').map(parseSize) : [KiB, MiB, 10 * MiB],
-		concurrency: [1, 10, 50],
+		concurrency,
+		ways,
 		scryptRepeats: 10
 	};
 }

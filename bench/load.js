@@ -2,15 +2,29 @@
 // (N requests at concurrency C against 127.0.0.1) and prints its measurements as JSON.
 //
 //   node bench/load.js '<json spec>'
-//   spec: { op: 'upload'|'download', url, size, concurrency, requests, keys?: string[] }
+//   spec: { op: 'upload'|'download', way: 'passphrase'|'access'|'raw', url, size,
+//           concurrency, requests, keys?: string[], scrypt?: { N, r, p, keyLength, salt } }
+//
+// Two ways of calling, as the two kinds of client do (issue #11):
+//   passphrase  curl's: uploads get a passphrase drawn by the server (`key` in the 201) and
+//               downloads GET /download/<passphrase>, so the server runs one scrypt each;
+//   access      the pages': before the clock starts, one passphrase per upload is drawn and its
+//               access key derived (scrypt with the app's parameters, as the page's worker
+//               does); uploads send it in X-Access-Key, downloads POST /download with it in
+//               X-Access-Key. The server runs no scrypt.
+//   raw         the floor server's: a plain POST of the body, a GET of /download/<size>.
+// `keys` are what downloads name: the passphrases or access keys the uploads of the same way
+// created, or the floor's file size.
 //
 // Upload bodies are built once per cell from one random buffer (multipart framing around it)
 // and never copied per request; response bodies are counted and discarded.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, scrypt } from 'node:crypto';
 import http from 'node:http';
+import { promisify } from 'node:util';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+const isUpload = spec.op === 'upload';
 
 const payload = randomBytes(spec.size);
 const boundary = '----raven-bench-boundary';
@@ -21,22 +35,47 @@ const head = Buffer.from(
 );
 const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
 
+/**
+ * The access keys the uploads of an `access` cell send, derived before timing. The passphrase
+ * is four random words' worth of entropy in hex: the server never sees it, only its key, and
+ * scrypt costs the same whatever it is given.
+ */
+async function accessKeysFor(count) {
+	const { N, r, p, keyLength, salt } = spec.scrypt;
+	const derive = promisify(scrypt);
+	const keys = [];
+	for (let i = 0; i < count; i++) {
+		const passphrase = randomBytes(8).toString('hex');
+		const key = await derive(passphrase, salt, keyLength, { N, r, p, maxmem: 256 * N * r });
+		keys.push(key.toString('base64url'));
+	}
+	return keys;
+}
+const uploadKeys = isUpload && spec.way === 'access' ? await accessKeysFor(spec.requests) : [];
+
+/** Method, path and headers of request `index`. */
+function requestFor(index) {
+	if (isUpload) {
+		const headers = {
+			'content-type': `multipart/form-data; boundary=${boundary}`,
+			'content-length': head.length + payload.length + tail.length
+		};
+		if (spec.way === 'access') headers['x-access-key'] = uploadKeys[index];
+		return { method: 'POST', url: spec.url, headers };
+	}
+	const key = spec.keys[index % spec.keys.length];
+	if (spec.way === 'access') {
+		return { method: 'POST', url: spec.url, headers: { 'x-access-key': key } };
+	}
+	return { method: 'GET', url: `${spec.url}/${key}`, headers: {} };
+}
+
 /** @returns {Promise<{ status: number, bytes: number, ms: number, body: string }>} */
 function once(index) {
 	return new Promise((resolve) => {
 		const started = performance.now();
-		const isUpload = spec.op === 'upload';
-		const url = isUpload ? spec.url : `${spec.url}/${spec.keys[index % spec.keys.length]}`;
-		const req = http.request(url, {
-			method: isUpload ? 'POST' : 'GET',
-			agent,
-			headers: isUpload
-				? {
-						'content-type': `multipart/form-data; boundary=${boundary}`,
-						'content-length': head.length + payload.length + tail.length
-					}
-				: {}
-		});
+		const { method, url, headers } = requestFor(index);
+		const req = http.request(url, { method, agent, headers });
 		req.on('response', (res) => {
 			let bytes = 0;
 			let body = '';
@@ -68,18 +107,21 @@ const started = performance.now();
 async function worker() {
 	while (next < spec.requests) {
 		const index = next++;
-		results.push(await once(index));
+		results.push({ index, ...(await once(index)) });
 	}
 }
 await Promise.all(Array.from({ length: spec.concurrency }, worker));
 const wallMs = performance.now() - started;
 agent.destroy();
 
-const expected = spec.op === 'upload' ? 201 : 200;
-const ok = results.filter(
-	(r) => r.status === expected && (spec.op === 'upload' || r.bytes === spec.size)
-);
-const keys = spec.op === 'upload' ? ok.map((r) => JSON.parse(r.body).key).filter(Boolean) : [];
+const expected = isUpload ? 201 : 200;
+const ok = results.filter((r) => r.status === expected && (isUpload || r.bytes === spec.size));
+/** What the downloads of this way will name: the server's passphrases, or our access keys. */
+const keys = !isUpload
+	? []
+	: spec.way === 'access'
+		? ok.map((r) => uploadKeys[r.index])
+		: ok.map((r) => JSON.parse(r.body).key).filter(Boolean);
 console.log(
 	JSON.stringify({
 		latencies: results.map((r) => r.ms),

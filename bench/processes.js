@@ -15,11 +15,11 @@ import {
 import { GiB, MiB } from './cli.js';
 
 /**
- * Our server from build/, on the bench's Redis, with the memory settings of `npm start` (as
+ * Our server from build/ (of `root`, this checkout unless given), on the bench's Redis, with the memory settings of `npm start` (as
  * startServer always starts it) and this process's environment. Its folders are
  * `<work>/<name>/`, so that each server's are apart; stop() removes them.
  */
-export function startApp(redisUrl, work, name) {
+export function startApp(redisUrl, work, name, root = ROOT) {
 	return startServer(
 		{
 			REDIS_URL: redisUrl,
@@ -29,7 +29,7 @@ export function startApp(redisUrl, work, name) {
 			HEALTH_RATE_LIMIT: '1000/second',
 			MIN_FREE_DISK_MB: '0'
 		},
-		{ dir: path.join(work, name), inheritEnv: true }
+		{ dir: path.join(work, name), inheritEnv: true, root }
 	);
 }
 

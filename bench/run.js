@@ -1,11 +1,17 @@
 // `npm run bench`: Raven Zero's upload and download paths under bounded load, beside the
 // floors of the same machine, in one run (these machines are noisy: read ratios).
 //
-//   npm run bench                 the full suite (about 5-8 minutes), including 1 GiB mode
+//   npm run bench                 the full suite (about 10-15 minutes), including 1 GiB mode
 //   npm run bench -- --smoke      a few seconds: tiny cells, fails only if something errors
 //   npm run bench -- --no-large   skip the 1 GiB upload and download
 //   npm run bench -- --runs 5     repeats per cell (default 3; the median is reported)
 //   npm run bench -- --sizes 10MiB  only the cells of these sizes (comma-separated)
+//   npm run bench -- --clients 10   only these client counts
+//   npm run bench -- --ways access  only this way of calling (passphrase, access)
+//
+// Every cell is measured in both ways of calling (bench/load.js): with the passphrase, as curl
+// does (one scrypt on the server per request), and with the access key, as the pages do (the
+// load generator derives it before the clock starts; the server runs HKDF only).
 //
 // It starts its own redis-server and its own server from build/ (run `npm run build`
 // first), drives them from a second process (bench/load.js) on 127.0.0.1, samples the
@@ -33,48 +39,79 @@ import {
 } from './report.js';
 
 /**
- * One cell: `runs` uploads against our server and the floor's raw sink, then as many
- * downloads of what was uploaded against our server and of a stored file from the floor.
- * Resolves the upload and the download row.
+ * One cell: `runs` uploads against our server in each way of calling (load.js: the
+ * passphrase, as curl does; the access key, as the pages do) and against the floor's raw
+ * sink, then as many downloads of what each way uploaded, and of a stored file from the
+ * floor. Resolves one upload and one download row per way, each with the floor beside it.
  */
 async function measureCell(options, app, floor, size, concurrency) {
 	const requests = requestsFor(options, size, concurrency);
-	const load = (server, op, url, keys) =>
-		runLoad({ op, url: `${server.url}${url}`, size, concurrency, requests, keys }, server.pid);
-	const runs = { upload: [], uploadFloor: [], download: [], downloadFloor: [] };
-	const keys = [];
-	for (let run = 0; run < options.runs; run++) {
-		const up = await load(app, 'upload', '/upload/');
-		keys.push(...up.keys);
-		runs.upload.push(up);
-		runs.uploadFloor.push(await load(floor, 'upload', '/upload'));
+	const load = (server, op, way, url, keys) =>
+		runLoad(
+			{
+				op,
+				way,
+				url: `${server.url}${url}`,
+				size,
+				concurrency,
+				requests,
+				keys,
+				scrypt: app.scrypt
+			},
+			server.pid
+		);
+	const runs = { floor: { upload: [], download: [] } };
+	const keys = {};
+	for (const way of options.ways) {
+		runs[way] = { upload: [], download: [] };
+		keys[way] = [];
 	}
 	for (let run = 0; run < options.runs; run++) {
-		runs.download.push(await load(app, 'download', '/download', keys.slice(run * requests)));
-		runs.downloadFloor.push(await load(floor, 'download', '/download', [String(size)]));
+		for (const way of options.ways) {
+			const up = await load(app, 'upload', way, '/upload/');
+			keys[way].push(...up.keys);
+			runs[way].upload.push(up);
+		}
+		runs.floor.upload.push(await load(floor, 'upload', 'raw', '/upload'));
 	}
-	return ['upload', 'download'].map((op) => ({
-		op,
-		size: label(size),
-		bytes: size,
-		concurrency,
-		requests,
-		runs: options.runs,
-		...summarise(runs[op], size, requests),
-		floor: summarise(runs[`${op}Floor`], size, requests)
-	}));
+	for (let run = 0; run < options.runs; run++) {
+		for (const way of options.ways) {
+			const named = keys[way].slice(run * requests);
+			runs[way].download.push(await load(app, 'download', way, DOWNLOAD_PATHS[way], named));
+		}
+		runs.floor.download.push(await load(floor, 'download', 'raw', '/download', [String(size)]));
+	}
+	return options.ways.flatMap((way) =>
+		['upload', 'download'].map((op) => ({
+			op,
+			way,
+			size: label(size),
+			bytes: size,
+			concurrency,
+			requests,
+			runs: options.runs,
+			...summarise(runs[way][op], size, requests),
+			floor: summarise(runs.floor[op], size, requests)
+		}))
+	);
 }
+
+/** Where each way downloads: the seed's GET path with the passphrase, or a POST naming the key. */
+const DOWNLOAD_PATHS = { passphrase: '/download', access: '/download/' };
 
 /** One 1 GiB upload and download on a fresh server; RSS growth over idle for each. */
 async function measureLarge(app) {
 	await sleep(2000);
 	const idle = rssMiB(app.pid);
 	const spec = { size: GiB, concurrency: 1, requests: 1 };
-	const up = await runLoad({ ...spec, op: 'upload', url: `${app.url}/upload/` }, app.pid);
+	const up = await runLoad(
+		{ ...spec, op: 'upload', way: 'passphrase', url: `${app.url}/upload/` },
+		app.pid
+	);
 	await sleep(2000);
 	const idleBetween = rssMiB(app.pid);
 	const down = await runLoad(
-		{ ...spec, op: 'download', url: `${app.url}/download`, keys: up.keys },
+		{ ...spec, op: 'download', way: 'passphrase', url: `${app.url}/download`, keys: up.keys },
 		app.pid
 	);
 	return {
@@ -120,7 +157,7 @@ async function main() {
 	const stops = [() => redis.stop(), () => rmSync(work, { recursive: true, force: true })];
 	try {
 		const server = await startApp(redis.url, work, 'main');
-		const app = { url: server.url, pid: server.process.pid };
+		const app = { url: server.url, pid: server.process.pid, scrypt: scryptParams };
 		stops.unshift(() => server.stop());
 		const floor = await startFloor(work, options.sizes);
 		stops.unshift(floor.stop);

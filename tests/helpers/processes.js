@@ -341,6 +341,8 @@ export function spawnJsonLines(command, args, { env, cwd = ROOT, name = 'server'
  * @property {(dir: string) => void} [beforeStart] runs once the folder is chosen
  * @property {boolean} [inheritEnv] start from this process's environment instead of PATH
  *   alone (the bench, so that UV_THREADPOOL_SIZE and the like reach the server)
+ * @property {string} [root] the checkout whose built server runs (ROOT unless given: the
+ *   bench's comparison of two builds)
  */
 
 /**
@@ -355,8 +357,9 @@ export async function startServer(env = {}, options = {}) {
 	options.beforeStart?.(dir);
 	const child = spawnJsonLines(
 		process.execPath,
-		[...NODE_FLAGS, path.join(ROOT, 'server/index.js')],
+		[...NODE_FLAGS, path.join(options.root ?? ROOT, 'server/index.js')],
 		{
+			cwd: options.root ?? ROOT,
 			env: {
 				...(options.inheritEnv ? process.env : { PATH: process.env.PATH ?? '' }),
 				// As `npm start` and the Dockerfile run it.
