@@ -3,6 +3,7 @@
  * action (the /download endpoint, the rate limits in hooks), the browser is sent back to the
  * page with the error code, never shown raw JSON; API clients still get JSON.
  */
+import { parse } from 'devalue';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { json, multipart, request } from '../helpers/http';
 import { startServer } from '../helpers/processes.js';
@@ -11,7 +12,7 @@ import type { TestServer } from '../helpers/processes.js';
 let server: TestServer;
 
 beforeAll(async () => {
-	server = await startServer({ UPLOAD_RATE_LIMIT: '1/hour' });
+	server = await startServer({ UPLOAD_RATE_LIMIT: '1/hour', DOWNLOAD_FAIL_LIMIT: '3' });
 });
 
 afterAll(async () => {
@@ -72,6 +73,67 @@ test('a no-JS upload over the rate limit goes back to / with the wait', async ()
 		headers: { accept: 'text/html' }
 	});
 	expect(page.body.toString()).toContain('Too many requests from this address');
+});
+
+/** What `use:enhance` (and the send page's XHR) sends: it asks for the action result. */
+const enhanced = (origin: string, contentType: string) => ({
+	accept: 'application/json',
+	origin,
+	'x-sveltekit-action': 'true',
+	'content-type': contentType
+});
+
+/** An action result as Kit's client reads it (the data devalue-encoded, as Kit sends it). */
+function actionResult(body: Buffer) {
+	const result = JSON.parse(body.toString()) as { type: string; status: number; data: string };
+	return { ...result, data: parse(result.data) as Record<string, unknown> };
+}
+
+test('an enhanced Check from a blocked address gets an action failure with the minutes', async () => {
+	const check = (accessKey: string) =>
+		request(`${server.url}/r?/check`, {
+			method: 'POST',
+			from: '127.0.0.24',
+			headers: enhanced(server.url, 'application/x-www-form-urlencoded'),
+			body: `access_key=${accessKey}`
+		});
+	// DOWNLOAD_FAIL_LIMIT unknown keys (each a well-formed 32-byte key no drop has).
+	for (let i = 0; i < 3; i++) {
+		const unknown = actionResult((await check(`${'A'.repeat(42)}${'AEI'[i]}`)).body);
+		expect(unknown).toMatchObject({ type: 'failure', status: 404 });
+	}
+	const blocked = await check('Q'.repeat(43));
+	// Kit's client reads only the body of an enhanced post: the wait must be in it.
+	expect(blocked.status).toBe(200);
+	const result = actionResult(blocked.body);
+	expect(result).toMatchObject({
+		type: 'failure',
+		status: 429,
+		data: { passphrase: '', info: null, failure: { code: 'TOO_MANY_FAILED_LOOKUPS', status: 429 } }
+	});
+	const { retryAfter } = result.data.failure as { retryAfter: number };
+	expect(retryAfter).toBeGreaterThan(60);
+	expect(Number(blocked.headers['retry-after'])).toBe(retryAfter);
+});
+
+test('an enhanced upload over the rate limit gets an action failure with the wait', async () => {
+	const send = () => {
+		const { body, contentType } = multipart([{ name: 'file', filename: 'a.txt', data: 'hi' }]);
+		return request(`${server.url}/`, {
+			method: 'POST',
+			from: '127.0.0.25',
+			headers: enhanced(server.url, contentType),
+			body
+		});
+	};
+	expect(actionResult((await send()).body)).toMatchObject({ type: 'success' });
+	const refused = await send();
+	expect(refused.status).toBe(200);
+	expect(actionResult(refused.body)).toMatchObject({
+		type: 'failure',
+		status: 429,
+		data: { sent: null, failure: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } }
+	});
 });
 
 test('unknown codes in the query string are ignored', async () => {

@@ -5,6 +5,10 @@
  * catalogue's sentence for it; nothing the client sent is echoed, and the passphrase never
  * goes into a URL).
  */
+import { stringify } from 'devalue';
+import { pageFailure } from '../../api-client';
+import type { CheckAnswer } from '../../retriever.svelte';
+import type { SendAnswer } from '../../sender.svelte';
 import { isErrorCode, pageMessage, type ErrorBody, type ErrorCode } from '../../errors';
 import { detailOf, refuse, statusOf, type Refusal } from '../refusal';
 
@@ -44,10 +48,37 @@ export type PagePath = '/' | '/r';
  * a browser form, the JSON answer for everyone else.
  */
 export function refusalFor(request: Request, refusal: Refusal, page?: PagePath): Response {
+	if (page && request.headers.get('x-sveltekit-action') === 'true') {
+		return actionFailure(refusal, page);
+	}
 	if (!page || !isBrowserFormPost(request)) return refusalResponse(refusal);
 	const query = new URLSearchParams({ refused: refusal.code });
 	if (refusal.retryAfterSeconds) query.set('retry', String(Math.ceil(refusal.retryAfterSeconds)));
 	return new Response(null, { status: 303, headers: { Location: `${page}?${query}` } });
+}
+
+/**
+ * A page's enhanced form post (`use:enhance`, the send page's XHR) refused before its action
+ * ran: answered as the action would have answered, an action result of type `failure` with
+ * the page's answer shape. Kit's client reads only the body of such a post, never its headers,
+ * so the JSON error's Retry-After would be lost and a blocked address would not see how long
+ * the block lasts. Kit sends action results with HTTP 200 and the status inside.
+ */
+function actionFailure(refusal: Refusal, page: PagePath): Response {
+	const failure = pageFailure({
+		code: refusal.code,
+		retryAfterSeconds: refusal.retryAfterSeconds
+	});
+	const data =
+		page === '/'
+			? ({ sent: null, failure } satisfies SendAnswer)
+			: ({ passphrase: '', info: null, failure } satisfies CheckAnswer);
+	const headers = new Headers(refusal.headers);
+	if (refusal.retryAfterSeconds) headers.set('Retry-After', String(refusal.retryAfterSeconds));
+	return Response.json(
+		{ type: 'failure', status: statusOf(refusal), data: stringify(data) },
+		{ status: 200, headers }
+	);
 }
 
 /** What a page sent back by `refusalFor` shows. */
