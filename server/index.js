@@ -130,6 +130,17 @@ function pinSecurityHeaders(res) {
 	);
 }
 
+/**
+ * Web Worker scripts (the pages' access-key worker): a worker runs under the CSP of its own
+ * response, not the page's, so without this it would run under none. It is one self-contained
+ * file that imports nothing, fetches nothing and evaluates no strings, so it needs nothing:
+ * `default-src 'none'` (script-src falls back to it, so no eval, no import, no fetch). Other
+ * static files are scripts, styles and images run under the page's policy, where a policy
+ * on their own response is ignored.
+ */
+const WORKER_PATH = '/_app/immutable/workers/';
+const WORKER_CSP = "default-src 'none'";
+
 /** @param {string | undefined} url */
 function pathnameOf(url) {
 	try {
@@ -161,6 +172,7 @@ const server = http.createServer(
 		const pathname = pathnameOf(req.url);
 		const isStatic = staticPaths.has(pathname);
 		if (isStatic) {
+			if (pathname.startsWith(WORKER_PATH)) res.setHeader('Content-Security-Policy', WORKER_CSP);
 			pinSecurityHeaders(res);
 			res.on('finish', () =>
 				edge.logStaticRequest({

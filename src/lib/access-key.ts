@@ -179,3 +179,20 @@ export function drawPassphrase(words: readonly string[], count: number): string 
 	for (let i = 0; i < count; i++) drawn.push(words[uniformIndex(words.length)]!);
 	return drawn.join('-');
 }
+
+/** A key not ready after this long gets a "preparing the key" state; quicker ones none. */
+export const SLOW_KEY_MS = 150;
+
+/**
+ * `work`, calling `onSlow` once if it has not settled within `ms`: a page shows its
+ * "preparing the key" state only when the derivation is slow enough to be noticed (a cold
+ * worker, a slow phone), and no flash of it otherwise.
+ */
+export function noticeIfSlow<T>(
+	work: Promise<T>,
+	onSlow: () => void,
+	ms = SLOW_KEY_MS
+): Promise<T> {
+	const timer = setTimeout(onSlow, ms);
+	return work.finally(() => clearTimeout(timer));
+}

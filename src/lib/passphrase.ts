@@ -21,6 +21,33 @@ export function splitPassphrase(input: string): string[] {
 		.filter((word) => word.length > 0);
 }
 
+/** Why a passphrase cannot be looked up, before any key is derived from it. */
+export type MalformedPassphrase =
+	| { reason: 'empty' | 'too_long' | 'word_count' }
+	| { reason: 'unknown_words'; unknown: readonly { word: string; suggestions: string[] }[] };
+
+/**
+ * Explain a malformed passphrase in one sentence, naming the words and what they may be: the
+ * server's answer to curl and the no-JavaScript form, and the retrieval page's own when it
+ * checks the words before deriving a key.
+ */
+export function describeMalformed(check: MalformedPassphrase): string {
+	if (check.reason !== 'unknown_words') {
+		return {
+			empty: 'Enter the passphrase you were given.',
+			too_long: 'That is far longer than any passphrase.',
+			word_count: `A passphrase has ${MIN_WORDS} to ${MAX_WORDS} words, separated by hyphens or spaces.`
+		}[check.reason];
+	}
+	return check.unknown
+		.map(({ word, suggestions }) => {
+			const hint =
+				suggestions.length > 0 ? ` Did you mean ${suggestions.slice(0, 3).join(', ')}?` : '';
+			return `"${word.slice(0, 40)}" is not in the word list.${hint}`;
+		})
+		.join(' ');
+}
+
 /** Damerau-Levenshtein (optimal string alignment) distance, giving up past `max`. */
 export function editDistance(a: string, b: string, max = Infinity): number {
 	if (Math.abs(a.length - b.length) > max) return max + 1;

@@ -1,27 +1,36 @@
 /**
  * The retrieval page's state, created by the page and seeded from what the server rendered.
  *
- * "Check" is the page's `check` action. Without JavaScript the browser posts the form and the
- * page is rendered with the action's answer (`form`); with JavaScript `use:enhance` posts the
- * same form and `check` below takes the same answer from the action result. One server path,
+ * "Check" is the page's `check` action. Without JavaScript the browser posts the form with the
+ * passphrase and the page is rendered with the action's answer (`form`). With JavaScript
+ * `use:enhance` posts the same form, but `check` below first reads the passphrase against the
+ * word list, derives its access key in a Web Worker (./access-key.ts, issue #11) and sends
+ * the key in place of the passphrase: the passphrase never leaves the page. One server path,
  * one shape (`CheckAnswer`), so both paths show the same state.
  *
- * "Download" posts the passphrase to `/download`, which streams an attachment (an action
- * cannot). With JavaScript it is read with fetch, so the page can show progress, read
+ * "Download" posts the same access key (X-Access-Key) to `/download`, which streams an
+ * attachment (an action cannot). It is read with fetch, so the page can show progress, read
  * `X-SHA256` and `X-Remaining-Uses`, and check the bytes itself before handing them over.
+ *
+ * Where no Web Worker can run (a browser without module workers), the page falls back to what
+ * its no-JavaScript form does: it sends the passphrase and the server derives the key.
  */
 import type { ActionResult, SubmitFunction } from '@sveltejs/kit';
+import { deriveAccessKey, noticeIfSlow, prepareAccessKeyWorker } from './access-key';
 import {
 	failureOutsideAction,
 	NETWORK_FAILURE,
+	pageFailure,
 	readFailure,
 	type DropInfo,
 	type Failure
 } from './api-client';
+import { describeMalformed } from './passphrase';
+import { loadWords, checkPassphrase } from './words';
 
 /** What the `check` action answers, and what the page shows: the drop, or why not. */
 export type CheckAnswer = {
-	/** The passphrase the answer is about (the server's spelling), for the download form. */
+	/** The passphrase the answer is about (normalised), for the download form. */
 	passphrase: string;
 	info: DropInfo | null;
 	failure: Failure | null;
@@ -45,6 +54,7 @@ export class Retriever {
 	 */
 	#answer = $derived.by(() => this.#rendered());
 	#checking = $state(false);
+	#preparing = $state(false);
 	#downloading = $state(false);
 	#received = $state(0);
 	#downloaded = $state<Downloaded | null>(null);
@@ -67,6 +77,10 @@ export class Retriever {
 	get checking(): boolean {
 		return this.#checking;
 	}
+	/** Deriving the access key has taken long enough to say so ("preparing the key"). */
+	get preparing(): boolean {
+		return this.#preparing;
+	}
 	get downloading(): boolean {
 		return this.#downloading;
 	}
@@ -85,21 +99,56 @@ export class Retriever {
 	}
 
 	/**
-	 * `use:enhance` for the check form. The action's answer goes straight into this state
-	 * rather than through `update()`: `update()` would set `form` to the same data, but its
-	 * `applyAction` also moves focus to the top of the page after every successful check (Kit
-	 * resets focus as for a navigation), which would throw a keyboard user back past the
-	 * form instead of leaving them one Tab from the Download button. A redirect still goes
-	 * through `update()`.
+	 * Get ready before the first click: start the worker and, for a passphrase already known
+	 * (a share link), derive its key now, so that Check finds it done.
 	 */
-	check: SubmitFunction<CheckAnswer, CheckAnswer> = () => {
+	prepare(passphrase = ''): void {
+		prepareAccessKeyWorker();
+		const reading = checkPassphrase(null, passphrase);
+		if (reading.ok) deriveAccessKey(reading.normalised).catch(() => undefined);
+	}
+
+	/**
+	 * `use:enhance` for the check form. The passphrase is read against the word list here (a
+	 * malformed one is refused without a request: its access key could only come back
+	 * unknown, and count as a failed lookup), then replaced by its access key in the posted
+	 * form. The action's answer goes straight into this state rather than through `update()`:
+	 * `update()` would set `form` to the same data, but its `applyAction` also moves focus to
+	 * the top of the page after every successful check (Kit resets focus as for a navigation),
+	 * which would throw a keyboard user back past the form instead of leaving them one Tab
+	 * from the Download button. A redirect still goes through `update()`.
+	 */
+	check: SubmitFunction<CheckAnswer, CheckAnswer> = async ({ formData, cancel }) => {
 		this.#checking = true;
 		this.#downloaded = null;
 		this.#change({ failure: null });
+		const typed = String(formData.get('passphrase') ?? '');
+		// Without the list (it failed to load) only the shape is checked here.
+		const words = await loadWords().catch(() => null);
+		const reading = checkPassphrase(words, typed);
+		if (!reading.ok) {
+			cancel();
+			this.#checking = false;
+			this.#answer = {
+				passphrase: '',
+				info: null,
+				failure: pageFailure({
+					code: 'INVALID_PASSPHRASE',
+					detail: describeMalformed(reading.malformed),
+					unknownWords: reading.unknownWords
+				})
+			};
+			return;
+		}
+		const key = await this.#accessKey(reading.normalised);
+		if (key !== null) {
+			formData.delete('passphrase');
+			formData.set('access_key', key);
+		}
 		return async ({ result, update }) => {
 			this.#checking = false;
 			if (result.type === 'redirect') return update();
-			this.#answer = answerOf(result);
+			this.#answer = { ...answerOf(result), passphrase: reading.normalised };
 		};
 	};
 
@@ -109,7 +158,11 @@ export class Retriever {
 		this.#received = 0;
 		this.#change({ failure: null });
 		try {
-			const response = await post('/download', this.passphrase);
+			const response = await post(
+				'/download',
+				this.passphrase,
+				await this.#accessKey(this.passphrase)
+			);
 			if (!response.ok || !response.body) {
 				const failure = await readFailure(response);
 				this.#change({ failure });
@@ -155,6 +208,20 @@ export class Retriever {
 		}
 	}
 
+	/**
+	 * The access key of a passphrase, derived once (access-key.ts caches it), with the
+	 * "preparing the key" state while a slow derivation runs; null where no worker can run.
+	 */
+	async #accessKey(passphrase: string): Promise<string | null> {
+		try {
+			return await noticeIfSlow(deriveAccessKey(passphrase), () => (this.#preparing = true));
+		} catch {
+			return null;
+		} finally {
+			this.#preparing = false;
+		}
+	}
+
 	#change(part: Partial<CheckAnswer>): void {
 		if (this.#answer) this.#answer = { ...this.#answer, ...part };
 	}
@@ -172,11 +239,15 @@ function answerOf(result: ActionResult<CheckAnswer, CheckAnswer>): CheckAnswer {
 	return { passphrase: '', info: null, failure: failureOutsideAction(result, status) };
 }
 
-function post(path: string, passphrase: string): Promise<Response> {
+/** POST a lookup naming the drop by its access key, or by the passphrase where none could be derived. */
+function post(path: string, passphrase: string, accessKey: string | null): Promise<Response> {
+	const headers: Record<string, string> = { Accept: 'application/json' };
+	if (accessKey !== null) headers['X-Access-Key'] = accessKey;
+	else headers['Content-Type'] = 'application/json';
 	return fetch(path, {
 		method: 'POST',
-		headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-		body: JSON.stringify({ passphrase }),
+		headers,
+		body: accessKey === null ? JSON.stringify({ passphrase }) : undefined,
 		cache: 'no-store'
 	});
 }

@@ -2,11 +2,17 @@
  * The send page's state, created by the page and seeded from what the server rendered.
  *
  * Sending is the page's default action, with or without JavaScript. Without it the browser
- * posts the form and the page is rendered with the action's answer (`form`). With it the
- * page posts the same form to the same action with XMLHttpRequest, asking for the action
- * result as `use:enhance` does: XHR rather than fetch (or `use:enhance`, which uses fetch)
- * because only XHR reports upload progress, and `abort()` cancels it. Both paths end in the
- * same `SendAnswer`. `POST /upload/` stays the API for curl and scripts.
+ * posts the form, the server draws the passphrase, and the page is rendered with the action's
+ * answer (`form`). With it the page draws the passphrase itself (the word list of
+ * /words.json, `PASSPHRASE_WORDS` words, ./access-key.ts), derives its access key in a Web
+ * Worker and posts the same form to the same action with the key in `X-Access-Key`: the
+ * passphrase never leaves the page, and the answer carries none. The rare 409 DROP_EXISTS (a
+ * live drop under that key) draws again. XMLHttpRequest rather than fetch (or `use:enhance`,
+ * which uses fetch) because only XHR reports upload progress, and `abort()` cancels it. Both
+ * paths end in the same `SendAnswer`. `POST /upload/` stays the API for curl and scripts.
+ *
+ * Where the word list or a Web Worker is not available, the page posts without a key and the
+ * server draws, as for the no-JavaScript form.
  */
 import type { ActionResult } from '@sveltejs/kit';
 import { deserialize } from '$app/forms';
@@ -18,11 +24,28 @@ import {
 	type SentDrop
 } from './api-client';
 import type { ErrorCode } from './errors';
+import {
+	deriveAccessKey,
+	drawPassphrase,
+	noticeIfSlow,
+	prepareAccessKeyWorker
+} from './access-key';
+import { loadWords } from './words';
 
 /** What the send action answers, and what the page shows: the drop, or why not. */
 export type SendAnswer = { sent: SentDrop | null; failure: Failure | null };
 
-export type SendPhase = 'idle' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
+export type SendPhase =
+	'idle' | 'preparing' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * How many passphrases to draw when each collides with a live drop. One collision is already
+ * rare (4 words: 7,772^4 ≈ 3.6e15 passphrases); three in a row mean something else is wrong.
+ */
+const MAX_DRAWS = 3;
+
+/** A passphrase the page drew, and its access key. */
+type Drawn = { passphrase: string; accessKey: string };
 
 /** Speed is averaged over this window, so it neither freezes nor jumps. */
 const SPEED_WINDOW_MS = 2000;
@@ -35,15 +58,29 @@ export class Sender {
 	 */
 	#answer = $derived.by(() => this.#rendered());
 	#phase = $state<SendPhase>('idle');
+	#slowKey = $state(false);
+	/** Counts sends, so that a cancelled or replaced one changes nothing when it finishes. */
+	#run = 0;
+	readonly #words: () => number;
 	#loaded = $state(0);
 	#total = $state(0);
 	#speed = $state(0);
 	#xhr: XMLHttpRequest | undefined;
 	#samples: { at: number; loaded: number }[] = [];
 
-	/** `rendered`: what the page is rendered with (the action's `form`, or a refusal). */
-	constructor(rendered: () => SendAnswer | null) {
+	/**
+	 * `rendered`: what the page is rendered with (the action's `form`, or a refusal);
+	 * `words`: how many words a passphrase has (PASSPHRASE_WORDS).
+	 */
+	constructor(rendered: () => SendAnswer | null, words: () => number) {
 		this.#rendered = rendered;
+		this.#words = words;
+	}
+
+	/** Start the key's worker and fetch the word list before the first send. */
+	prepare(): void {
+		prepareAccessKeyWorker();
+		loadWords().catch(() => undefined);
 	}
 
 	/** The drop just sent, once there is one. */
@@ -70,12 +107,79 @@ export class Sender {
 		return this.#speed;
 	}
 	get busy(): boolean {
-		return this.#phase === 'uploading' || this.#phase === 'processing';
+		return (
+			this.#phase === 'preparing' || this.#phase === 'uploading' || this.#phase === 'processing'
+		);
+	}
+	/** Deriving the key has taken long enough to say so ("preparing the key"). */
+	get preparingShown(): boolean {
+		return this.#phase === 'preparing' && this.#slowKey;
 	}
 
 	/** Post `file` with the chosen expiry and uses to the page's action at `action`. */
 	start(action: string, file: File, fields: { expiry: number; uses: number }): void {
 		this.#xhr?.abort();
+		this.#xhr = undefined;
+		const run = ++this.#run;
+		this.#phase = 'preparing';
+		this.#slowKey = false;
+		this.#loaded = 0;
+		this.#total = file.size;
+		this.#speed = 0;
+		this.#answer = null;
+		void this.#send(run, action, file, fields);
+	}
+
+	async #send(
+		run: number,
+		action: string,
+		file: File,
+		fields: { expiry: number; uses: number }
+	): Promise<void> {
+		for (let draw = 1; ; draw++) {
+			const drawn = await this.#draw(run);
+			if (run !== this.#run) return;
+			const answer = await this.#post(run, action, file, fields, drawn?.accessKey);
+			if (answer === undefined) return; // cancelled, or replaced by another send
+			// A live drop already has this key: draw another passphrase and send again.
+			if (answer.failure?.code === 'DROP_EXISTS' && drawn && draw < MAX_DRAWS) continue;
+			this.#answer =
+				answer.sent && drawn
+					? { ...answer, sent: { ...answer.sent, passphrase: drawn.passphrase } }
+					: answer;
+			this.#phase = answer.sent ? 'done' : 'failed';
+			return;
+		}
+	}
+
+	/**
+	 * Draw a passphrase and derive its access key; null where that cannot be done here (the
+	 * word list did not load, no Web Worker runs): then the server draws, as without JavaScript.
+	 */
+	async #draw(run: number): Promise<Drawn | null> {
+		this.#phase = 'preparing';
+		try {
+			const { words } = await loadWords();
+			const passphrase = drawPassphrase(words, this.#words());
+			const accessKey = await noticeIfSlow(deriveAccessKey(passphrase), () => {
+				if (run === this.#run) this.#slowKey = true;
+			});
+			return { passphrase, accessKey };
+		} catch {
+			return null;
+		} finally {
+			if (run === this.#run) this.#slowKey = false;
+		}
+	}
+
+	/** One upload; its answer, or undefined when it was cancelled or replaced. */
+	#post(
+		run: number,
+		action: string,
+		file: File,
+		fields: { expiry: number; uses: number },
+		accessKey: string | undefined
+	): Promise<SendAnswer | undefined> {
 		// The same fields as the page's form, fields before the file as curl examples do.
 		const form = new FormData();
 		form.append('expiry', String(fields.expiry));
@@ -86,47 +190,48 @@ export class Sender {
 		this.#xhr = xhr;
 		this.#phase = 'uploading';
 		this.#loaded = 0;
-		this.#total = file.size;
-		this.#speed = 0;
-		this.#answer = null;
 		this.#samples = [{ at: performance.now(), loaded: 0 }];
+		const current = () => this.#xhr === xhr && this.#run === run;
 
-		xhr.upload.addEventListener('progress', (event) => {
-			if (this.#xhr !== xhr) return;
-			// The request carries a little multipart framing around the file; count the file.
-			this.#loaded = event.lengthComputable
-				? Math.round((event.loaded / event.total) * file.size)
-				: Math.min(event.loaded, file.size);
-			this.#sample(this.#loaded);
+		return new Promise((resolve) => {
+			xhr.upload.addEventListener('progress', (event) => {
+				if (!current()) return;
+				// The request carries a little multipart framing around the file; count the file.
+				this.#loaded = event.lengthComputable
+					? Math.round((event.loaded / event.total) * file.size)
+					: Math.min(event.loaded, file.size);
+				this.#sample(this.#loaded);
+			});
+			xhr.upload.addEventListener('load', () => {
+				// Every byte is sent; the server is finishing (fsync, store) before it answers.
+				if (current()) this.#phase = 'processing';
+			});
+			xhr.addEventListener('load', () => {
+				if (!current()) return resolve(undefined);
+				this.#xhr = undefined;
+				resolve(answerOf(xhr));
+			});
+			xhr.addEventListener('error', () => {
+				if (!current()) return resolve(undefined);
+				this.#xhr = undefined;
+				resolve({ sent: null, failure: NETWORK_FAILURE });
+			});
+			xhr.addEventListener('abort', () => resolve(undefined));
+			xhr.open('POST', action);
+			// What use:enhance sends: Kit answers with the action result (JSON), not the page.
+			xhr.setRequestHeader('Accept', 'application/json');
+			xhr.setRequestHeader('x-sveltekit-action', 'true');
+			// The key of the passphrase drawn here; the passphrase itself is never sent.
+			if (accessKey !== undefined) xhr.setRequestHeader('X-Access-Key', accessKey);
+			xhr.send(form);
 		});
-		xhr.upload.addEventListener('load', () => {
-			// Every byte is sent; the server is finishing (fsync, store) before it answers.
-			if (this.#xhr === xhr) this.#phase = 'processing';
-		});
-		xhr.addEventListener('load', () => {
-			if (this.#xhr !== xhr) return;
-			this.#xhr = undefined;
-			const answer = answerOf(xhr);
-			this.#answer = answer;
-			this.#phase = answer.sent ? 'done' : 'failed';
-		});
-		xhr.addEventListener('error', () => {
-			if (this.#xhr !== xhr) return;
-			this.#xhr = undefined;
-			this.#answer = { sent: null, failure: NETWORK_FAILURE };
-			this.#phase = 'failed';
-		});
-		xhr.open('POST', action);
-		// What use:enhance sends: Kit answers with the action result (JSON), not the page.
-		xhr.setRequestHeader('Accept', 'application/json');
-		xhr.setRequestHeader('x-sveltekit-action', 'true');
-		xhr.send(form);
 	}
 
-	/** Stop the upload; the server discards whatever part it received. */
+	/** Stop the upload (or the key being prepared); the server discards what it received. */
 	cancel(): void {
 		const xhr = this.#xhr;
 		this.#xhr = undefined;
+		this.#run++;
 		xhr?.abort();
 		if (this.busy) this.#phase = 'cancelled';
 	}

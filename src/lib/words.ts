@@ -2,7 +2,15 @@
  * The word list for checking a passphrase as it is typed, fetched once per page load from
  * the app itself (`/words.json`). Nothing typed is sent anywhere by this check.
  */
-import { splitPassphrase, suggestWords } from './passphrase';
+import type { UnknownWord } from './errors';
+import {
+	MAX_PASSPHRASE_LENGTH,
+	MAX_WORDS,
+	MIN_WORDS,
+	splitPassphrase,
+	suggestWords,
+	type MalformedPassphrase
+} from './passphrase';
 
 let loading: Promise<WordIndex> | undefined;
 
@@ -73,4 +81,34 @@ export function replaceWord(input: string, position: number, replacement: string
 	const words = splitPassphrase(input);
 	words[position] = replacement;
 	return words.join('-');
+}
+
+export type PassphraseReading =
+	| { ok: true; normalised: string }
+	| { ok: false; malformed: MalformedPassphrase; unknownWords: UnknownWord[] };
+
+/**
+ * `input` read as the server reads a passphrase (Wordlist.check), so the retrieval page can
+ * refuse a malformed one itself, before deriving a key from it: an access key says nothing
+ * about its words, so the server could only answer "unknown" and count it as a failed lookup.
+ * Without the list (`index` null: it failed to load) only the shape is checked.
+ */
+export function checkPassphrase(index: WordIndex | null, input: string): PassphraseReading {
+	const refuse = (malformed: MalformedPassphrase, unknownWords: UnknownWord[] = []) =>
+		({ ok: false, malformed, unknownWords }) as const;
+	if (input.length > MAX_PASSPHRASE_LENGTH * 4) return refuse({ reason: 'too_long' });
+	const words = splitPassphrase(input);
+	if (words.length === 0) return refuse({ reason: 'empty' });
+	const normalised = words.join('-');
+	if (normalised.length > MAX_PASSPHRASE_LENGTH) return refuse({ reason: 'too_long' });
+	if (words.length < MIN_WORDS || words.length > MAX_WORDS) return refuse({ reason: 'word_count' });
+	const unknown = index
+		? words
+				.map((word, position) => ({ word, position }))
+				.filter(({ word }) => !index.has(word))
+				.map(({ word, position }) => ({ word, position, suggestions: index.suggest(word, 5) }))
+		: [];
+	// Five suggestions, as the server gives (Wordlist.suggest).
+	if (unknown.length > 0) return refuse({ reason: 'unknown_words', unknown }, unknown);
+	return { ok: true, normalised };
 }

@@ -6,12 +6,44 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadWordlist } from '../../src/lib/server/diceware';
 import { splitPassphrase, suggestWords } from '../../src/lib/passphrase';
-import { checkWords, replaceWord, WordIndex } from '../../src/lib/words';
+import { checkPassphrase, checkWords, replaceWord, WordIndex } from '../../src/lib/words';
 import { formatBytes, formatClock, formatWait } from '../../src/lib/format';
 import { qrSvgDataUrl } from '../../src/lib/qr';
 
 const list = loadWordlist(path.resolve(import.meta.dirname, '../../data/diceware_words.txt'));
 const index = new WordIndex(list.drawable);
+
+describe('checkPassphrase: the page refuses what the server would, before deriving a key', () => {
+	test.each([
+		'abacus velvet gravy amulet',
+		'  Abacus—VELVET.gravy\namulet ',
+		'abacus velvet gravyy amulet',
+		'orbit velvet gravyy amulett',
+		'orbit velvet',
+		'orbit velvet gravy amulet orbit velvet gravy amulet orbit velvet gravy',
+		'',
+		' -- ',
+		'x'.repeat(801),
+		`${'orbit '.repeat(40)}`
+	])('%j', (input) => {
+		const page = checkPassphrase(index, input);
+		const server = list.check(input);
+		expect(page.ok).toBe(server.ok);
+		if (page.ok && server.ok) expect(page.normalised).toBe(server.passphrase);
+		if (!page.ok && !server.ok) {
+			expect(page.malformed.reason).toBe(server.reason);
+			expect(page.unknownWords).toEqual(server.reason === 'unknown_words' ? server.unknown : []);
+		}
+	});
+
+	test('without the list only the shape is checked', () => {
+		expect(checkPassphrase(null, 'orbit velvet gravyy amulet')).toEqual({
+			ok: true,
+			normalised: 'orbit-velvet-gravyy-amulet'
+		});
+		expect(checkPassphrase(null, 'orbit velvet').ok).toBe(false);
+	});
+});
 
 describe('checkWords', () => {
 	test('marks known words, a word being typed, and unknown words with suggestions', () => {

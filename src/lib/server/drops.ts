@@ -21,11 +21,12 @@ import {
 	type DropKeys
 } from './crypto/keys';
 import { encryptedSize } from './crypto/file-format';
-import type { PassphraseCheck, Wordlist } from './diceware';
+import type { Wordlist } from './diceware';
 import { decryptedStream } from './download-stream';
 import type { FileStorage } from './files';
 import { throughClientGate } from './client-gate';
 import type { Limits } from './limits';
+import { describeMalformed } from '../passphrase';
 import { PROCESS_OWNER } from './process-owner';
 import { refuse, RefusalError, type Outcome, type Refusal } from './refusal';
 import { StoreUnavailableError, type GoneState, type MetadataStore } from './store';
@@ -100,24 +101,6 @@ export type DropsDeps = {
 };
 
 export type Drops = ReturnType<typeof createDrops>;
-
-/** Explain a malformed passphrase in one sentence, naming the words and what they may be. */
-function describeMalformed(check: Exclude<PassphraseCheck, { ok: true }>): string {
-	if (check.reason !== 'unknown_words') {
-		return {
-			empty: 'Enter the passphrase you were given.',
-			too_long: 'That is far longer than any passphrase.',
-			word_count: 'A passphrase has 3 to 10 words, separated by hyphens or spaces.'
-		}[check.reason];
-	}
-	return check.unknown
-		.map(({ word, suggestions }) => {
-			const hint =
-				suggestions.length > 0 ? ` Did you mean ${suggestions.slice(0, 3).join(', ')}?` : '';
-			return `"${word.slice(0, 40)}" is not in the word list.${hint}`;
-		})
-		.join(' ');
-}
 
 /** How long a request shed by a full scrypt queue is asked to wait: the queue drains in ~2 s. */
 const BUSY_RETRY_AFTER_SECONDS = 2;

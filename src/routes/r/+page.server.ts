@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { pageFailure, type DropInfo } from '$lib/api-client';
-import { readPassphrase } from '$lib/server/http/drop-name';
+import { readDropName } from '$lib/server/http/drop-name';
 import { readRefusal } from '$lib/server/http/refusals';
 import { clientAddress } from '$lib/server/http/client-address';
 import { statusOf } from '$lib/server/refusal';
@@ -18,9 +18,10 @@ import type { CheckAnswer } from '$lib/retriever.svelte';
 export const trailingSlash = 'ignore';
 
 /**
- * The retrieval page. "Check" is the `check` action, with or without JavaScript (the page
- * enhances the form; it consumes nothing); "Download" posts the same passphrase to
- * `/download`, which streams the attachment (an action cannot). The rate-limit handle refuses
+ * The retrieval page. "Check" is the `check` action, with or without JavaScript (it consumes
+ * nothing): the plain form posts the passphrase, the enhanced one its access key. "Download"
+ * posts the same passphrase or key to `/download`, which streams the attachment (an action
+ * cannot). The rate-limit handle refuses
  * a blocked address here as on every lookup route (LOOKUP_PAGES).
  *
  * The passphrase the visitor typed is echoed into the page so the Download button can send
@@ -37,8 +38,9 @@ export const load: PageServerLoad = ({ url }) => {
 
 export const actions: Actions = {
 	check: async (event) => {
-		// Bounded read (4 KiB), the same parser the lookup endpoints use.
-		const input = await readPassphrase(event.request);
+		// Bounded read (4 KiB), the same parser the lookup endpoints use: the passphrase from the
+		// no-JavaScript form, the access key (`access_key`) from the enhanced one.
+		const input = await readDropName(event.request);
 		if (!input.ok) {
 			return fail(statusOf(input), {
 				passphrase: '',
@@ -46,8 +48,11 @@ export const actions: Actions = {
 				failure: pageFailure(input)
 			} satisfies CheckAnswer);
 		}
-		const passphrase = input.passphrase.slice(0, MAX_PASSPHRASE_LENGTH * 4);
-		const result = await services().drops.status(passphrase, clientAddress(event));
+		const name =
+			typeof input.name === 'string' ? input.name.slice(0, MAX_PASSPHRASE_LENGTH * 4) : input.name;
+		// Echoed only when the visitor posted it; the page keeps its own when it sent a key.
+		const passphrase = typeof name === 'string' ? name : '';
+		const result = await services().drops.status(name, clientAddress(event));
 		if (!result.ok) {
 			return fail(statusOf(result), {
 				passphrase,
@@ -64,8 +69,8 @@ export const actions: Actions = {
 			mimeType: result.metadata?.mime_type ?? null,
 			sha256: result.metadata?.sha256 ?? null
 		};
-		// Looked up by passphrase, so the answer carries its normalised spelling (null only for
-		// a lookup by access key).
+		// Looked up by passphrase, the answer carries its normalised spelling (null for a lookup
+		// by access key).
 		return {
 			passphrase: result.passphrase ?? passphrase,
 			info,

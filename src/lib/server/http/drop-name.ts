@@ -8,8 +8,6 @@ import { refuse, type Outcome } from '../refusal';
 
 const MAX_BODY_BYTES = 4096;
 
-export type BodyPassphrase = Outcome<{ passphrase: string }>;
-
 /** The drop a POST names: by access key (header or body) or by passphrase (body). */
 export async function readDropName(request: Request): Promise<Outcome<{ name: DropName }>> {
 	const header = request.headers.get('x-access-key');
@@ -23,15 +21,6 @@ export async function readDropName(request: Request): Promise<Outcome<{ name: Dr
 	const passphrase = fields.passphrase ?? fields.key;
 	if (typeof passphrase !== 'string') return refuse('BAD_REQUEST');
 	return { ok: true, name: passphrase };
-}
-
-/** The passphrase of a form post (the no-JavaScript retrieval page). */
-export async function readPassphrase(request: Request): Promise<BodyPassphrase> {
-	const read = await readFields(request);
-	if (!read.ok) return read;
-	const value = read.fields.passphrase ?? read.fields.key;
-	if (typeof value !== 'string') return refuse('BAD_REQUEST');
-	return { ok: true, passphrase: value };
 }
 
 /** The fields of a small JSON or form body. */
