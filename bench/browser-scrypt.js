@@ -20,7 +20,7 @@
 // Every key is checked against node:crypto's. Then the Content-Security-Policy: each library
 // once under the app's script-src 'self' alone and once with 'wasm-unsafe-eval'. The worker
 // file is served with the page's policy, the strict reading: a worker fetched over http runs
-// under the policy of its own response (the app sends none with /_app/ files today).
+// under the policy of its own response (the app sends its worker files with `default-src 'none'`, stricter still).
 //
 // Debian's Chromium at /usr/bin/chromium, driven by Playwright; never a downloaded browser.
 import { chromium } from '@playwright/test';

@@ -12,9 +12,10 @@ import { watchProblems } from './support';
  * The pages' access key (src/lib/access-key.ts, issue #11) in a real Chromium, through its real
  * Web Worker, against the server's derivation in Node.
  *
- * Why a small standalone page and not the app's own: no page calls deriveAccessKey yet (the
- * wiring comes later), so the app's bundles do not contain it; a test-only hook in the app
- * would ship to production, and importing a hashed /_app/ chunk by name breaks on every build.
+ * Why a small standalone page and not the app's own: this test calls deriveAccessKey directly
+ * with inputs of its choosing, which the app's pages offer no way to do; a test-only hook in
+ * the app would ship to production, and importing a hashed /_app/ chunk by name breaks on every
+ * build (tests/e2e/keys.spec.ts drives the pages themselves).
  * So this file bundles the module with Vite itself, the bundler of the app's client build, with
  * the same (default) worker handling: `new Worker(new URL(...))` becomes a separate worker file,
  * as it does under /_app/immutable/workers/ in the app. A tiny server sends that page with the
@@ -116,10 +117,10 @@ let headers: { page: OutgoingHttpHeaders; asset: OutgoingHttpHeaders };
 test.beforeAll(async ({ request }) => {
 	test.setTimeout(120_000); // a Vite build on two shared cores
 	headers = await appHeaders(request);
-	// Stricter than the app today, which sends no CSP with /_app/ files: a worker fetched over
-	// http runs under the policy of its own response, so give the scripts the page's policy
-	// when the app gives them none. The worker must run under it all the same.
-	headers.asset['content-security-policy'] ??= headers.page['content-security-policy'];
+	// A worker fetched over http runs under the policy of its own response: the app sends its
+	// worker files with `default-src 'none'` (server/index.js; keys.spec.ts checks the header
+	// on the app's own worker), so the scripts here get the same, and the worker must run under it.
+	headers.asset['content-security-policy'] = "default-src 'none'";
 	dir = await mkdtemp(path.join(tmpdir(), 'raven-access-key-'));
 	server = await serve(await bundle(dir), headers);
 	origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
