@@ -29,7 +29,12 @@ afterEach(() => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-const config = { maxFileSize: 1024 * 1024, allowedMimeTypes: null, minFreeDiskMb: 0 };
+const config = {
+	maxFileSize: 1024 * 1024,
+	bodySizeLimit: 2 * 1024 * 1024,
+	allowedMimeTypes: [] as readonly string[],
+	minFreeDiskMb: 0
+};
 
 test('a body that ends inside the file part while its key is still being derived is 400, not a crash', async () => {
 	// The file part begins, then the body ends at once. The sink attaches to the part's
