@@ -75,7 +75,7 @@ try {
 	throw error;
 }
 
-/** @type {{ logStaticRequest: (fields: object) => void, logInfo: (fields: object) => void }} */
+/** @type {import('../src/lib/server/http/edge').Edge} */
 const edge = /** @type {any} */ (globalThis)[EDGE_KEY];
 
 const { port, host } = config;
@@ -159,6 +159,7 @@ const server = http.createServer(
 	(req, res) => {
 		const requestId = randomUUID();
 		const startedAt = performance.now();
+		edge.observeRequest(req, res, startedAt);
 		// Kit's requestId handle picks this up; a client's own value is overwritten.
 		req.headers['x-raven-request-id'] = requestId;
 		if (useOwnProtocolHeader) {

@@ -394,6 +394,31 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: text,
 		meaning: 'listening address'
 	},
+	metricsPort: {
+		env: 'METRICS_PORT',
+		schema: v.undefinedable(wholeNumber(0, 65_535)),
+		meaning:
+			'serve Prometheus metrics at `/metrics` on this port of `METRICS_HOST` (`0`: any free port, printed in the `metrics_listening` log line). Unset: no metrics port'
+	},
+	metricsHost: {
+		env: 'METRICS_HOST',
+		default: '127.0.0.1',
+		schema: text,
+		meaning:
+			'address of the metrics port; keep it off the public network (in a container: the network Prometheus shares)'
+	},
+	metricsToken: {
+		env: 'METRICS_TOKEN',
+		secret: true,
+		schema: v.undefinedable(
+			v.message(
+				v.pipe(v.string(), v.minLength(32), v.regex(/^[\x21-\x7e]+$/)),
+				'at least 32 printable characters without spaces, or unset'
+			)
+		),
+		meaning:
+			'serve `/metrics` on the main port too, only to `Authorization: Bearer <token>` (32+ characters); without the right token it is a 404 like any unknown path. Also required on the metrics port when set. Unset with `METRICS_PORT` unset: no metrics at all'
+	},
 	origin: {
 		env: 'ORIGIN',
 		schema: optionalUrl(['http:', 'https:'], 'an http:// or https:// URL'),

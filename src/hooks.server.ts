@@ -2,22 +2,27 @@ import { mkdirSync } from 'node:fs';
 import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
-import { clearStaleTemp } from '$lib/server/cleanup';
+import { CLEAN_SWEEP_MARK, clearStaleTemp } from '$lib/server/cleanup';
 import { getConfig, type Config } from '$lib/server/config';
 import { initWordlist } from '$lib/server/diceware';
 import { accessLog } from '$lib/server/http/access-log';
 import { cors } from '$lib/server/http/cors';
 import { publishEdge } from '$lib/server/http/edge';
+import { metricsEndpoint, startMetricsServer } from '$lib/server/http/metrics-endpoint';
 import { jsonNotFound } from '$lib/server/http/not-found';
 import { hostGuard, originGuard } from '$lib/server/http/origin-guard';
 import { rateLimit } from '$lib/server/http/rate-limit';
 import { requestId } from '$lib/server/http/request-id';
 import { securityHeaders } from '$lib/server/http/security-headers';
+import { kdfQueueLength } from '$lib/server/crypto/keys';
+import { checkHealth } from '$lib/server/health';
 import { startJobs } from '$lib/server/jobs';
 import { initLog, log } from '$lib/server/log';
+import { createMetrics, noMetrics, watchConnection } from '$lib/server/metrics';
 import { registerShutdown } from '$lib/server/shutdown';
 import { startServices } from '$lib/server/services';
 import { openStore } from '$lib/server/store';
+import { RedisStore } from '$lib/server/store/redis';
 
 const STORE_READY_TIMEOUT_MS = 3000;
 
@@ -37,12 +42,23 @@ export const init: ServerInit = async () => {
 	if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
 		log().error({ event: 'store_unavailable_at_start', store: store.kind });
 	}
-	const services = startServices({ config, log: log(), store, words });
+	// Metrics cost nothing unless an endpoint will serve them (METRICS_PORT or METRICS_TOKEN).
+	const wantsMetrics = config.metricsPort !== undefined || config.metricsToken !== undefined;
+	const metrics = wantsMetrics ? createMetrics() : noMetrics;
+	const services = startServices({ config, log: log(), store, words, metrics });
+	metrics.watch({
+		checkHealth,
+		kdfQueueLength,
+		freeBytes: () => services.files.freeBytes(),
+		lastCleanSweep: () => store.readHeartbeat(CLEAN_SWEEP_MARK),
+		storeUp: watchConnection(store instanceof RedisStore ? store.client : undefined, metrics)
+	});
+	await startMetricsServer(config, metrics, log());
 	await clearStaleTemp(services).catch((error: unknown) =>
 		log().error({ event: 'startup_temp_cleanup_failed', error: String(error) })
 	);
 	startJobs(services);
-	publishEdge();
+	publishEdge(metrics);
 	registerShutdown();
 	warnAboutTrust(config);
 	log().info({ event: 'started', store: store.kind, max_file_size: config.maxFileSize });
@@ -71,6 +87,7 @@ export const handle: Handle = sequence(
 	requestId,
 	securityHeaders,
 	accessLog,
+	metricsEndpoint,
 	hostGuard,
 	cors,
 	originGuard,

@@ -5,34 +5,47 @@
  * never shred each other's live files.
  */
 import type { FileEntry } from './files';
+import type { ShredCause } from './metrics';
 import { isDeadOwner } from './process-owner';
 import type { Services } from './services';
 
-export type SweepReport = { checked: number; shredded: number; kept: number };
+/** `keptBytes`: the bytes of the files kept because a drop or transfer needs them. */
+export type SweepReport = { checked: number; shredded: number; kept: number; keptBytes: number };
 
 /** What the sweeps work on. */
-export type SweepDeps = Pick<Services, 'config' | 'store' | 'files' | 'log'>;
+export type SweepDeps = Pick<Services, 'config' | 'store' | 'files' | 'log' | 'metrics'>;
+
+/**
+ * The heartbeat name under which the expiry sweep records when its last run started that
+ * shredded every file whose drop had ended (the metrics' shredder lag reads it).
+ */
+export const CLEAN_SWEEP_MARK = 'sweep-expired:clean';
+const CLEAN_SWEEP_MARK_TTL_MS = 24 * 60 * 60_000;
 
 async function shredUnneeded(
-	{ config, store, files }: SweepDeps,
+	{ config, store, files, metrics }: SweepDeps,
 	entries: FileEntry[],
-	minimumAgeMs: number
+	minimumAgeMs: number,
+	cause: ShredCause
 ): Promise<SweepReport> {
 	const orphanAgeMs = config.orphanAgeMinutes * 60_000;
-	const report: SweepReport = { checked: 0, shredded: 0, kept: 0 };
+	const report: SweepReport = { checked: 0, shredded: 0, kept: 0, keptBytes: 0 };
 	const now = Date.now();
 	for (const entry of entries) {
 		report.checked++;
 		if (now - entry.modifiedAt < minimumAgeMs) {
 			report.kept++;
+			report.keptBytes += entry.size;
 			continue;
 		}
 		// Names that are not lookup ids are not ours to judge by the store: only age counts.
 		const needed = entry.id !== '' && (await store.isFileNeeded(entry.id));
 		if (needed || (entry.id === '' && now - entry.modifiedAt < orphanAgeMs)) {
 			report.kept++;
+			report.keptBytes += entry.size;
 		} else if (await files.shred(entry.path)) {
 			report.shredded++;
+			metrics.fileShredded(cause);
 		}
 	}
 	return report;
@@ -43,8 +56,21 @@ async function shredUnneeded(
  * Redis that restarted empty) and that no download is reading.
  */
 export async function sweepExpired(deps: SweepDeps): Promise<SweepReport> {
-	const report = await shredUnneeded(deps, await deps.files.listStored(), 0);
+	const startedAt = Date.now();
+	const report = await shredUnneeded(deps, await deps.files.listStored(), 0, 'sweep_expired');
 	if (report.shredded > 0) deps.log.info({ event: 'sweep_expired', ...report });
+	// Every file whose drop had ended when this sweep started is gone now (a failed shred
+	// throws before this line).
+	await deps.store.recordHeartbeat(CLEAN_SWEEP_MARK, startedAt, CLEAN_SWEEP_MARK_TTL_MS);
+	if (deps.metrics.enabled) {
+		// Reconcile the running totals: one more listing a minute, never one per scrape.
+		const tempParts = (await deps.files.listTemp()).length;
+		deps.metrics.storageCounted({
+			liveDrops: report.kept,
+			storedBytes: report.keptBytes,
+			tempParts
+		});
+	}
 	return report;
 }
 
@@ -54,12 +80,13 @@ export async function sweepExpired(deps: SweepDeps): Promise<SweepReport> {
  */
 export async function sweepOrphans(deps: SweepDeps): Promise<SweepReport> {
 	const age = deps.config.orphanAgeMinutes * 60_000;
-	const temp = await shredUnneeded(deps, await deps.files.listTemp(), age);
-	const stored = await shredUnneeded(deps, await deps.files.listStored(), age);
+	const temp = await shredUnneeded(deps, await deps.files.listTemp(), age, 'sweep_orphans');
+	const stored = await shredUnneeded(deps, await deps.files.listStored(), age, 'sweep_orphans');
 	const report = {
 		checked: temp.checked + stored.checked,
 		shredded: temp.shredded + stored.shredded,
-		kept: temp.kept + stored.kept
+		kept: temp.kept + stored.kept,
+		keptBytes: temp.keptBytes + stored.keptBytes
 	};
 	deps.log.info({ event: 'sweep_orphans', ...report });
 	return report;
@@ -96,7 +123,7 @@ export async function clearStaleTemp(deps: SweepDeps): Promise<SweepReport> {
 	const entries = await deps.files.listTemp();
 	const released = await releaseDeadReservations(deps, entries);
 	if (released > 0) deps.log.info({ event: 'startup_dead_reservations_released', released });
-	const report = await shredUnneeded(deps, entries, 0);
+	const report = await shredUnneeded(deps, entries, 0, 'startup');
 	if (report.checked > 0) deps.log.info({ event: 'startup_temp_cleanup', ...report });
 	return report;
 }

@@ -42,8 +42,11 @@ export type DecryptedDownload = {
 	source: Readable;
 	keyForSalt: FileKeyForSalt;
 	expectedSha256: string;
-	/** Called once the stream has ended, failed or been cancelled by the client. */
-	onDone: () => void;
+	/**
+	 * Called once the stream has ended (`completed`: the whole file passed the SHA-256 check),
+	 * failed or been cancelled by the client, with the plaintext bytes sent.
+	 */
+	onDone: (result: { completed: boolean; bytes: number }) => void;
 	log: Logger;
 };
 
@@ -69,6 +72,7 @@ export function decryptedStream({
 		}
 	);
 	const iterator = output[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+	let bytes = 0;
 	return new ReadableStream<Uint8Array>(
 		{
 			async pull(controller) {
@@ -76,20 +80,21 @@ export function decryptedStream({
 					const { value, done } = await iterator.next();
 					if (done) {
 						controller.close();
-						onDone();
+						onDone({ completed: true, bytes });
 					} else {
+						bytes += value.byteLength;
 						controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
 					}
 				} catch (error) {
 					controller.error(error);
-					onDone();
+					onDone({ completed: false, bytes });
 				}
 			},
 			async cancel() {
 				// The client went away: stop reading the file and let it be shredded if due.
 				await iterator.return?.();
 				source.destroy();
-				onDone();
+				onDone({ completed: false, bytes });
 			}
 		},
 		{ highWaterMark: 0 }

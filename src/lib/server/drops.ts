@@ -27,6 +27,7 @@ import type { FileStorage } from './files';
 import { throughClientGate } from './client-gate';
 import type { Limits } from './limits';
 import { describeMalformed } from '../passphrase';
+import { noMetrics, type Metrics } from './metrics';
 import { PROCESS_OWNER } from './process-owner';
 import { refuse, RefusalError, type Outcome, type Refusal } from './refusal';
 import { StoreUnavailableError, type GoneState, type MetadataStore } from './store';
@@ -98,6 +99,8 @@ export type DropsDeps = {
 	files: FileStorage;
 	limits: Limits;
 	transfers: Transfers;
+	/** Counting hooks (metrics.ts); none by default. */
+	metrics?: Metrics;
 };
 
 export type Drops = ReturnType<typeof createDrops>;
@@ -121,7 +124,16 @@ async function guarded<T>(work: () => Promise<Outcome<T>>): Promise<Outcome<T>> 
 	}
 }
 
-export function createDrops({ config, store, log, words, files, limits, transfers }: DropsDeps) {
+export function createDrops({
+	config,
+	store,
+	log,
+	words,
+	files,
+	limits,
+	transfers,
+	metrics = noMetrics
+}: DropsDeps) {
 	const reservationTtlMs = config.reservationTtlSeconds * 1000;
 	const readerTtlMs = config.readerTtlSeconds * 1000;
 	const uploads = { config, files };
@@ -136,7 +148,13 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	function create(input: UploadRequest): Promise<Outcome<CreatedDrop & { passphrase: string }>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
-		return transfers.track(guarded(() => receiveAndStore(input)));
+		return transfers.track(guarded(() => receiveAndStore(input))).then(counted);
+	}
+
+	/** Count a refusal of a use case (metrics.ts counts each refusal once). */
+	function counted<T extends Outcome<unknown>>(outcome: T): T {
+		if (!outcome.ok) metrics.refused(outcome);
+		return outcome;
 	}
 
 	async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>> {
@@ -150,6 +168,8 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 		const { passphrase, keys } = reserved;
 		const id = keys.lookupId;
 		let committed = false;
+		let stored: Parameters<Metrics['uploadEnded']>[0] = null;
+		metrics.uploadStarted();
 		// Keep the reservation while the body streams in, however long that takes; stopped in
 		// the `finally` below on every way out (created, refused, failed, thrown).
 		const stopRefreshing = transfers.keepAlive(
@@ -182,6 +202,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 				tombstoneUntil: expiresAt.getTime() + TOMBSTONE_GRACE_MS
 			});
 			if (!created) throw new Error('A reserved lookup id was taken by another drop');
+			stored = { bytes: metadata.size, storedBytes: encryptedSize(metadata.size) };
 			log.info({
 				event: 'drop_created',
 				size: metadata.size,
@@ -198,6 +219,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 			throw error;
 		} finally {
 			stopRefreshing();
+			metrics.uploadEnded(stored);
 		}
 	}
 
@@ -207,7 +229,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	async function reservePassphrase(): Promise<Reserved> {
 		for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 			const passphrase = words.generate(config.passphraseWords);
-			const access = await accessForPassphrase(passphrase, config.kdfQueueLimit);
+			const access = await accessForPassphrase(passphrase, config.kdfQueueLimit, metrics);
 			const keys = await keysFromAccess(access, config.serverSecret);
 			if (await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER)) {
 				return { ok: true, passphrase, keys };
@@ -272,7 +294,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 						: []
 			});
 		}
-		const access = await accessForPassphrase(check.passphrase, config.kdfQueueLimit);
+		const access = await accessForPassphrase(check.passphrase, config.kdfQueueLimit, metrics);
 		const keys = await keysFromAccess(access, config.serverSecret);
 		return { ok: true, passphrase: check.passphrase, keys };
 	}
@@ -303,7 +325,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 				const resolved = await resolve(input, address);
 				return resolved.ok ? work(resolved) : resolved;
 			})
-		);
+		).then(counted);
 	}
 
 	/** What is waiting under a passphrase, without consuming anything. */
@@ -367,9 +389,10 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 			);
 			let released!: () => void;
 			void transfers.track(new Promise<void>((resolve) => (released = resolve)));
+			let storedBytes = 0;
 			const finish = once(() => {
 				stopRefreshing();
-				return finishReading(id).finally(released);
+				return finishReading(id, storedBytes).finally(released);
 			});
 			let metadata: DropMetadata;
 			try {
@@ -392,6 +415,7 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 				log.error({ event: 'file_missing' });
 				return refuse('FILE_MISSING');
 			}
+			storedBytes = file.size;
 			if (claim.record.usesLeft === 0) log.info({ event: 'drop_burned', reason: 'last_use' });
 			return {
 				ok: true,
@@ -401,7 +425,10 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 					source: file.stream,
 					keyForSalt: (salt) => deriveFileKey(keys.master, salt),
 					expectedSha256: metadata.sha256,
-					onDone: finish,
+					onDone: (result) => {
+						metrics.downloadEnded(result);
+						finish();
+					},
 					log
 				})
 			};
@@ -441,11 +468,14 @@ export function createDrops({ config, store, log, words, files, limits, transfer
 	}
 
 	/** A download stopped reading: shred the file if it was the last reader of a burned drop. */
-	async function finishReading(id: string): Promise<void> {
+	async function finishReading(id: string, storedBytes: number): Promise<void> {
 		const readersLeft = await store.releaseReader(id);
 		if (readersLeft > 0) return;
 		if (await store.isFileNeeded(id)) return;
-		if (await files.shredStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });
+		if (await files.shredStored(id)) {
+			log.info({ event: 'file_shredded', reason: 'burned' });
+			metrics.fileShredded('last_download', storedBytes);
+		}
 	}
 
 	return { create, status, preview, download, destroy };

@@ -115,7 +115,7 @@ export async function shredFile(filePath: string, passes: number): Promise<boole
 	return true;
 }
 
-export type FileEntry = { id: string; path: string; modifiedAt: number };
+export type FileEntry = { id: string; path: string; modifiedAt: number; size: number };
 
 async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 	let names: string[];
@@ -130,11 +130,14 @@ async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 		const id = name.endsWith(suffix) ? name.slice(0, -suffix.length) : '';
 		const filePath = path.join(dir, name);
 		try {
-			const { mtimeMs, isFile } = await stat(filePath).then((s) => ({
+			const { mtimeMs, isFile, size } = await stat(filePath).then((s) => ({
 				mtimeMs: s.mtimeMs,
-				isFile: s.isFile()
+				isFile: s.isFile(),
+				size: s.size
 			}));
-			if (isFile) entries.push({ id: ID.test(id) ? id : '', path: filePath, modifiedAt: mtimeMs });
+			if (isFile) {
+				entries.push({ id: ID.test(id) ? id : '', path: filePath, modifiedAt: mtimeMs, size });
+			}
 		} catch {
 			// vanished while listing: someone else cleaned it
 		}

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { sweepExpired, sweepOrphans, type SweepDeps } from './cleanup';
 import { log } from './log';
+import type { JobName, Metrics } from './metrics';
 import { store } from './store';
 
 const EVERY_MINUTE = '* * * * *';
@@ -56,16 +57,34 @@ function onJobError(name: string) {
 	};
 }
 
-/** Run a sweep under its store lock, so one instance at a time does it. */
+/** Run a sweep under its store lock, so one instance at a time does it; resolves whether it ran. */
 function exclusively(
 	name: string,
 	ttlMs: number,
 	sweep: () => Promise<unknown>
-): () => Promise<void> {
-	return async () => {
-		await runExclusive(name, ttlMs, async () => {
+): () => Promise<boolean> {
+	return () =>
+		runExclusive(name, ttlMs, async () => {
 			await sweep();
 		});
+}
+
+/** Time each run of a job for the metrics; a run that did not take its lock is not counted. */
+function measured(
+	metrics: Metrics,
+	job: JobName,
+	task: () => Promise<boolean | void>
+): () => Promise<void> {
+	return async () => {
+		const startedAt = Date.now();
+		const seconds = () => (Date.now() - startedAt) / 1000;
+		try {
+			if ((await task()) === false) return;
+		} catch (error) {
+			metrics.jobRan(job, startedAt, seconds(), true);
+			throw error;
+		}
+		metrics.jobRan(job, startedAt, seconds(), false);
 	};
 }
 
@@ -73,16 +92,21 @@ function exclusively(
 export function startJobs(sweeps: SweepDeps): void {
 	if (jobs.length > 0) return;
 	const { cleanupIntervalMinutes } = sweeps.config;
+	const { metrics } = sweeps;
 	jobs = [
 		new Cron(
 			EVERY_MINUTE,
 			{ name: 'heartbeat', protect: true, catch: onJobError('heartbeat') },
-			beat
+			measured(metrics, 'heartbeat', beat)
 		),
 		new Cron(
 			EVERY_MINUTE,
 			{ name: 'sweep-expired', protect: true, catch: onJobError('sweep-expired') },
-			exclusively('sweep-expired', 55_000, () => sweepExpired(sweeps))
+			measured(
+				metrics,
+				'sweep-expired',
+				exclusively('sweep-expired', 55_000, () => sweepExpired(sweeps))
+			)
 		),
 		new Cron(
 			EVERY_MINUTE,
@@ -93,10 +117,14 @@ export function startJobs(sweeps: SweepDeps): void {
 				// A cron step cannot say "every 90 minutes"; croner's interval can.
 				interval: cleanupIntervalMinutes * 60
 			},
-			exclusively('sweep-orphans', cleanupIntervalMinutes * 60_000, () => sweepOrphans(sweeps))
+			measured(
+				metrics,
+				'sweep-orphans',
+				exclusively('sweep-orphans', cleanupIntervalMinutes * 60_000, () => sweepOrphans(sweeps))
+			)
 		)
 	];
-	beat().catch(onJobError('heartbeat'));
+	measured(metrics, 'heartbeat', beat)().catch(onJobError('heartbeat'));
 }
 
 /** Stop every job; a run in progress finishes, no new one starts. */

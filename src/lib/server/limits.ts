@@ -9,6 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config, RateLimit } from './config';
+import { noMetrics, type LimitName, type Metrics } from './metrics';
 import { refuse, type Refusal } from './refusal';
 import { StoreUnavailableError, type MetadataStore } from './store';
 import { RedisStore } from './store/redis';
@@ -96,9 +97,11 @@ export class Limits {
 	readonly #lookup: Limiter;
 	readonly #failures: Limiter;
 	readonly #malformed: Limiter;
+	readonly #metrics: Metrics;
 
-	constructor(config: Config, store: MetadataStore) {
+	constructor(config: Config, store: MetadataStore, metrics: Metrics = noMetrics) {
 		this.#config = config;
+		this.#metrics = metrics;
 		this.#failureLimit = {
 			points: config.downloadFailLimit,
 			durationSeconds: config.downloadBlockWindowSeconds,
@@ -119,13 +122,15 @@ export class Limits {
 		limiter: Limiter,
 		limit: RateLimit,
 		address: string,
-		refusal: Refuser
+		refusal: Refuser,
+		name: LimitName
 	): Promise<LimitDecision> {
 		try {
 			const result = await limiter.consume(this.#key(address));
 			return { ok: true, headers: headersFor(limit, result) };
 		} catch (rejection) {
 			if (rejection instanceof RateLimiterRes) {
+				this.#metrics.limitHit(name);
 				return refusal(waitOf(rejection), headersFor(limit, rejection));
 			}
 			throw new StoreUnavailableError(rejection);
@@ -135,19 +140,19 @@ export class Limits {
 	/** Count one health check for this client against HEALTH_RATE_LIMIT. */
 	health(address: string): Promise<LimitDecision> {
 		const limit = this.#config.healthRateLimit;
-		return this.#consume(this.#health, limit, address, tooMany('health checks'));
+		return this.#consume(this.#health, limit, address, tooMany('health checks'), 'health');
 	}
 
 	/** Count one upload attempt against UPLOAD_RATE_LIMIT. @throws StoreUnavailableError */
 	upload(address: string): Promise<LimitDecision> {
 		const limit = this.#config.uploadRateLimit;
-		return this.#consume(this.#upload, limit, address, tooMany('uploads'));
+		return this.#consume(this.#upload, limit, address, tooMany('uploads'), 'upload');
 	}
 
 	/** Count one lookup, found or not, against LOOKUP_RATE_LIMIT. @throws StoreUnavailableError */
 	lookup(address: string): Promise<LimitDecision> {
 		const limit = this.#config.lookupRateLimit;
-		return this.#consume(this.#lookup, limit, address, tooMany('lookups'));
+		return this.#consume(this.#lookup, limit, address, tooMany('lookups'), 'lookup');
 	}
 
 	/** Count one malformed passphrase against MALFORMED_LIMIT. @throws StoreUnavailableError */
@@ -156,7 +161,8 @@ export class Limits {
 			this.#malformed,
 			MALFORMED_LIMIT,
 			address,
-			tooMany('malformed passphrases')
+			tooMany('malformed passphrases'),
+			'malformed'
 		);
 	}
 
@@ -175,6 +181,7 @@ export class Limits {
 		}
 		if (current && current.consumedPoints >= limit.points) {
 			const retryAfterSeconds = waitOf(current);
+			this.#metrics.limitHit('failed_lookups');
 			return refuse('TOO_MANY_FAILED_LOOKUPS', {
 				detail: `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`,
 				retryAfterSeconds,
@@ -191,7 +198,10 @@ export class Limits {
 		try {
 			const result = await this.#failures.penalty(key, 1);
 			// The block runs a full window from the failure that earned it, not from the first one.
-			if (result.consumedPoints >= points) await this.#failures.block(key, durationSeconds);
+			if (result.consumedPoints >= points) {
+				await this.#failures.block(key, durationSeconds);
+				this.#metrics.blockStarted(durationSeconds);
+			}
 		} catch (error) {
 			throw new StoreUnavailableError(error);
 		}

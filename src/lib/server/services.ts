@@ -10,6 +10,7 @@ import type { Wordlist } from './diceware';
 import { createDrops, type Drops } from './drops';
 import { FileStorage } from './files';
 import { Limits } from './limits';
+import { measureStore, noMetrics, type Metrics } from './metrics';
 import type { MetadataStore } from './store';
 import { Transfers } from './transfers';
 
@@ -22,14 +23,18 @@ export type Services = {
 	limits: Limits;
 	transfers: Transfers;
 	drops: Drops;
+	/** The counting hooks (metrics.ts): `noMetrics` unless a metrics endpoint is configured. */
+	metrics: Metrics;
 };
 
-/** Build every service from what start-up has opened (config, log, store, word list). */
-export function buildServices(
-	base: Pick<Services, 'config' | 'log' | 'store' | 'words'>
-): Services {
+type Base = Pick<Services, 'config' | 'log' | 'store' | 'words'> &
+	Partial<Pick<Services, 'metrics'>>;
+
+/** Build every service from what start-up has opened (config, log, store, word list, metrics). */
+export function buildServices({ metrics = noMetrics, ...opened }: Base): Services {
+	const base = { ...opened, metrics, store: measureStore(opened.store, metrics) };
 	const files = new FileStorage(base.config);
-	const limits = new Limits(base.config, base.store);
+	const limits = new Limits(base.config, base.store, metrics);
 	const transfers = new Transfers(base.log);
 	const drops = createDrops({ ...base, files, limits, transfers });
 	return { ...base, files, limits, transfers, drops };
@@ -38,11 +43,14 @@ export function buildServices(
 let current: Services | undefined;
 
 /** Build the process's services (start-up, once). */
-export function startServices(
-	base: Pick<Services, 'config' | 'log' | 'store' | 'words'>
-): Services {
+export function startServices(base: Base): Services {
 	current = buildServices(base);
 	return current;
+}
+
+/** The process's metrics hooks; `noMetrics` before start-up (and in tests without a server). */
+export function currentMetrics(): Metrics {
+	return current?.metrics ?? noMetrics;
 }
 
 /** The process's services. @throws before start-up has built them */

@@ -18,6 +18,7 @@ import { createCipheriv, createDecipheriv, hkdf, randomBytes } from 'node:crypto
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { getConfig } from '../config';
+import { noMetrics, type KdfObserver } from '../metrics';
 
 import { ACCESS_KEY_BYTES, ACCESS_KEY_SCRYPT } from '../../access-key-params';
 import { accessKeyFromPassphrase } from './access-key';
@@ -71,12 +72,31 @@ export class KdfBusyError extends Error {
  * would make every one of them wait many seconds, so this one is refused at once instead.
  * @throws KdfBusyError when `queueLimit` requests are already waiting
  */
-export function accessForPassphrase(passphrase: string, queueLimit = Infinity): Promise<Buffer> {
-	if (kdfSlots.pendingCount >= queueLimit) return Promise.reject(new KdfBusyError());
-	return kdfSlots(() => {
+export function accessForPassphrase(
+	passphrase: string,
+	queueLimit = Infinity,
+	observer: KdfObserver = noMetrics
+): Promise<Buffer> {
+	if (kdfSlots.pendingCount >= queueLimit) {
+		observer.kdfShed();
+		return Promise.reject(new KdfBusyError());
+	}
+	const queuedAt = performance.now();
+	return kdfSlots(async () => {
 		kdfRuns++;
-		return accessKeyFromPassphrase(passphrase);
+		const startedAt = performance.now();
+		observer.kdfWaited((startedAt - queuedAt) / 1000);
+		try {
+			return await accessKeyFromPassphrase(passphrase);
+		} finally {
+			observer.kdfRan((performance.now() - startedAt) / 1000);
+		}
 	});
+}
+
+/** Passphrase requests waiting for a scrypt slot now (the metrics read it at scrape time). */
+export function kdfQueueLength(): number {
+	return kdfSlots.pendingCount;
 }
 
 let kdfRuns = 0;

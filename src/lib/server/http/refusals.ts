@@ -11,9 +11,11 @@ import type { CheckAnswer } from '../../retriever.svelte';
 import type { SendAnswer } from '../../sender.svelte';
 import { isErrorCode, pageMessage, type ErrorBody, type ErrorCode } from '../../errors';
 import { detailOf, refuse, statusOf, type Refusal } from '../refusal';
+import { currentMetrics } from '../services';
 
 /** The JSON answer for a refusal, with Retry-After when it says how long to wait. */
 export function refusalResponse(refusal: Refusal): Response {
+	currentMetrics().refused(refusal);
 	const body: ErrorBody = { error_code: refusal.code, detail: detailOf(refusal) };
 	if (refusal.unknownWords) body.unknown_words = refusal.unknownWords;
 	const headers = new Headers(refusal.headers);
@@ -52,6 +54,7 @@ export function refusalFor(request: Request, refusal: Refusal, page?: PagePath):
 		return actionFailure(refusal, page);
 	}
 	if (!page || !isBrowserFormPost(request)) return refusalResponse(refusal);
+	currentMetrics().refused(refusal);
 	const query = new URLSearchParams({ refused: refusal.code });
 	if (refusal.retryAfterSeconds) query.set('retry', String(Math.ceil(refusal.retryAfterSeconds)));
 	return new Response(null, { status: 303, headers: { Location: `${page}?${query}` } });
