@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
@@ -49,7 +50,10 @@ export const init: ServerInit = async () => {
 	metrics.watch({
 		checkHealth,
 		kdfQueueLength,
-		freeBytes: () => services.files.freeBytes(),
+		disk: async () => {
+			const disk = await statfs(config.storagePath);
+			return { freeBytes: disk.bavail * disk.bsize, sizeBytes: disk.blocks * disk.bsize };
+		},
 		lastCleanSweep: () => store.readHeartbeat(CLEAN_SWEEP_MARK),
 		storeUp: watchConnection(store instanceof RedisStore ? store.client : undefined, metrics)
 	});

@@ -4,13 +4,27 @@
  * what to install, because CI always has them.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, stopProcess, waitFor } from './processes.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
+
+/** The alert rules, their unit test, the dashboard and the compose profile's configuration. */
+export const MONITORING_DIR = path.resolve(import.meta.dirname, '../../docs/monitoring');
+
+type Dashboard = { panels: { title: string; targets: { expr: string }[] }[] };
+
+/** Every query of docs/monitoring/grafana-dashboard.json, with its panel's title. */
+export function dashboardQueries(): { panel: string; expr: string }[] {
+	const file = path.join(MONITORING_DIR, 'grafana-dashboard.json');
+	const dashboard = JSON.parse(readFileSync(file, 'utf8')) as Dashboard;
+	return dashboard.panels.flatMap((panel) =>
+		panel.targets.map(({ expr }) => ({ panel: panel.title, expr }))
+	);
+}
 
 /** Fail (never skip) when Debian's prometheus package is not installed. */
 export function requirePrometheus(): void {

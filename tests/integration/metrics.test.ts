@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
 import { startRedis, startServer, waitFor } from '../helpers/processes.js';
 import type { TestRedis, TestServer } from '../helpers/processes.js';
+import path from 'node:path';
 import {
+	dashboardQueries,
+	MONITORING_DIR,
 	promtool,
 	requirePrometheus,
 	startPrometheus,
@@ -36,6 +39,8 @@ beforeAll(async () => {
 		() => `global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files:
+  - ${path.join(MONITORING_DIR, 'alerts.yml')}
 scrape_configs:
   - job_name: raven-zero
     authorization:
@@ -161,6 +166,24 @@ describe('a real Prometheus scraping the metrics port', () => {
 		for (const secret of [passphrase, ...passphrase.split('-'), FILENAME, '127.0.0.1']) {
 			expect(text).not.toContain(secret);
 		}
+	});
+});
+
+describe('docs/monitoring against the same Prometheus', () => {
+	test('the alert rules load, and none fires on a healthy server', async () => {
+		const res = await fetch(`${prometheus.url}/api/v1/rules`);
+		const body = (await res.json()) as {
+			data: { groups: { rules: { name: string; health: string; state: string }[] }[] };
+		};
+		const rules = body.data.groups.flatMap((group) => group.rules);
+		expect(rules.map(({ name }) => name)).toHaveLength(6);
+		for (const rule of rules) expect(rule, rule.name).toMatchObject({ health: 'ok' });
+		expect(await prometheus.query('ALERTS')).toEqual([]);
+	});
+
+	test.each(dashboardQueries())('dashboard panel "$panel" gets data: $expr', async ({ expr }) => {
+		const result = await prometheus.query(expr);
+		expect(result.length, expr).toBeGreaterThan(0);
 	});
 });
 

@@ -47,7 +47,8 @@ export type StorageCount = { liveDrops: number; storedBytes: number; tempParts: 
 /** What the scrape reads at scrape time, cheaply (one statfs, one store read, the health check). */
 export type MetricSources = {
 	checkHealth(): Promise<HealthReport>;
-	freeBytes(): Promise<number>;
+	/** The storage file system: bytes free for the service, and its size. */
+	disk(): Promise<{ freeBytes: number; sizeBytes: number }>;
 	kdfQueueLength(): number;
 	/** When the last expiry sweep that left no ended file started (any instance), if known. */
 	lastCleanSweep(): Promise<number | undefined>;
@@ -197,8 +198,17 @@ export function createMetrics(): Metrics {
 		help: 'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape). Shared storage: read with max().',
 		registers,
 		async collect() {
-			if (sources) this.set(await sources.freeBytes().catch(() => NaN));
+			if (!sources) return;
+			const disk = await sources.disk().catch(() => ({ freeBytes: NaN, sizeBytes: NaN }));
+			this.set(disk.freeBytes);
+			diskSize.set(disk.sizeBytes);
 		}
+	});
+	// Declared after disk_free, whose collect sets it: the registry serialises in this order.
+	const diskSize = new Gauge({
+		name: 'raven_zero_disk_size_bytes',
+		help: 'Size of the file system of STORAGE_PATH. Shared storage: read with max().',
+		registers
 	});
 	const shredded = new Counter({
 		name: 'raven_zero_files_shredded_total',
@@ -405,7 +415,9 @@ export function measureStore<S extends object>(store: S, metrics: Metrics): S {
 	return new Proxy(store, {
 		get(target, property) {
 			const value: unknown = Reflect.get(target, property);
-			if (typeof value !== 'function' || NOT_COMMANDS.has(property)) return value;
+			if (typeof value !== 'function') return value;
+			// Bound to the store itself: its private fields are not the proxy's.
+			if (NOT_COMMANDS.has(property)) return (value as () => unknown).bind(target);
 			return async (...args: unknown[]) => {
 				const started = performance.now();
 				let failed = true;
