@@ -45,7 +45,7 @@ const scrypt = await importScryptParams(ROOT);
 const work = mkdtempSync(path.join(tmpdir(), 'raven-compare-'));
 const redis = await startRedis();
 const servers = {
-	before: await startApp(redis.url, work, 'before', path.resolve(values.before)),
+	before: await startApp(redis.url, work, 'before', { root: path.resolve(values.before) }),
 	after: await startApp(redis.url, work, 'after')
 };
 try {

@@ -15,11 +15,16 @@ import {
 import { GiB, MiB } from './cli.js';
 
 /**
- * Our server from build/ (of `root`, this checkout unless given), on the bench's Redis, with the memory settings of `npm start` (as
- * startServer always starts it) and this process's environment. Its folders are
- * `<work>/<name>/`, so that each server's are apart; stop() removes them.
+ * Our server from build/ (of `root`, this checkout unless given), on the bench's Redis, with
+ * the memory settings of `npm start` (as startServer always starts it), this process's
+ * environment and `env` on top. Its folders are `<work>/<name>/`, so that each server's are
+ * apart; stop() removes them.
+ * @param {string} redisUrl
+ * @param {string} work
+ * @param {string} name
+ * @param {{ root?: string, env?: Record<string, string> }} [options]
  */
-export function startApp(redisUrl, work, name, root = ROOT) {
+export function startApp(redisUrl, work, name, { root = ROOT, env = {} } = {}) {
 	return startServer(
 		{
 			REDIS_URL: redisUrl,
@@ -27,7 +32,8 @@ export function startApp(redisUrl, work, name, root = ROOT) {
 			UPLOAD_RATE_LIMIT: '1000000/hour',
 			LOOKUP_RATE_LIMIT: '1000000/hour',
 			HEALTH_RATE_LIMIT: '1000/second',
-			MIN_FREE_DISK_MB: '0'
+			MIN_FREE_DISK_MB: '0',
+			...env
 		},
 		{ dir: path.join(work, name), inheritEnv: true, root }
 	);

@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { json, request, upload } from '../helpers/http';
-import { startRedis, startServer, waitFor } from '../helpers/processes.js';
-import type { TestRedis, TestServer } from '../helpers/processes.js';
+import { runServerExpectingFailure, startServer, waitFor } from '../helpers/processes.js';
 import path from 'node:path';
 import {
 	dashboardQueries,
@@ -18,21 +17,19 @@ import {
 	startPrometheus,
 	type TestPrometheus
 } from '../helpers/prometheus';
+import { serverForTests } from '../helpers/running';
 import { encryptedSize } from '../../src/lib/server/crypto/file-format';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const FILENAME = 'quarterly-secret-report.txt';
 const FILE = randomBytes(200_000);
 
-let redis: TestRedis;
-let server: TestServer;
+const { server } = serverForTests({ METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
 let metricsUrl: string;
 let prometheus: TestPrometheus;
 
 beforeAll(async () => {
 	requirePrometheus();
-	redis = await startRedis();
-	server = await startServer({ REDIS_URL: redis.url, METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
 	const listening = await server.waitForLine((line) => line.event === 'metrics_listening');
 	metricsUrl = `http://127.0.0.1:${String(listening.port)}/metrics`;
 	prometheus = await startPrometheus(
@@ -53,8 +50,6 @@ scrape_configs:
 
 afterAll(async () => {
 	await prometheus?.stop();
-	await server?.stop();
-	await redis?.stop();
 });
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -207,6 +202,22 @@ describe('the endpoint is off the public surface', () => {
 		expect(
 			(await fetch(metricsUrl.replace('/metrics', '/'), { headers: bearer(TOKEN) })).status
 		).toBe(404);
+	});
+
+	test('a metrics port that cannot be had stops the start with one line saying so', async () => {
+		const taken = new URL(metricsUrl).port;
+		const { code, stderr } = await runServerExpectingFailure({ METRICS_PORT: taken });
+		expect(code).toBe(1);
+		expect(stderr.trim()).toBe(
+			`raven-zero: cannot serve metrics on port ${taken} of 127.0.0.1: EADDRINUSE (set METRICS_PORT or METRICS_HOST)`
+		);
+	});
+
+	test('a short METRICS_TOKEN is refused at start, without showing it', async () => {
+		const { code, stderr } = await runServerExpectingFailure({ METRICS_TOKEN: 'hunter2' });
+		expect(code).toBe(1);
+		expect(stderr).toContain('Invalid value for METRICS_TOKEN: "(hidden)"');
+		expect(stderr).not.toContain('hunter2');
 	});
 
 	test('with neither METRICS_PORT nor METRICS_TOKEN there is no endpoint at all', async () => {
