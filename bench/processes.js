@@ -35,7 +35,8 @@ export function startApp(redisUrl, work, name, { root = ROOT, env = {} } = {}) {
 			MIN_FREE_DISK_MB: '0',
 			...env
 		},
-		{ dir: path.join(work, name), inheritEnv: true, root }
+		// A loaded machine can take well over 10 s to start a server.
+		{ dir: path.join(work, name), inheritEnv: true, root, readyTimeoutMs: 60_000 }
 	);
 }
 

@@ -343,6 +343,7 @@ export function spawnJsonLines(command, args, { env, cwd = ROOT, name = 'server'
  *   alone (the bench, so that UV_THREADPOOL_SIZE and the like reach the server)
  * @property {string} [root] the checkout whose built server runs (ROOT unless given: the
  *   bench's comparison of two builds)
+ * @property {number} [readyTimeoutMs] how long it may take to listen (30 s unless told)
  */
 
 /**
@@ -375,7 +376,14 @@ export async function startServer(env = {}, options = {}) {
 	);
 	// Generous: on a loaded two-core machine the first start (imports, word list, Redis) has
 	// taken over 10 s; a server that cannot start still fails, with its stderr.
-	const listening = await child.waitForLine((line) => line.event === 'listening', 30_000);
+	const listening = await child
+		.waitForLine((line) => line.event === 'listening', options.readyTimeoutMs ?? 30_000)
+		.catch(async (/** @type {unknown} */ error) => {
+			// Never leave a server that was slow to start running behind the failure.
+			await stopProcess(child.process, 'SIGKILL');
+			rmSync(dir, { recursive: true, force: true });
+			throw error;
+		});
 	return {
 		...child,
 		url: `http://127.0.0.1:${String(listening.port)}`,
