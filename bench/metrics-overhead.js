@@ -60,6 +60,9 @@ try {
 				pid
 			);
 			errors += up.errors + down.errors;
+			if (up.errors + down.errors > 0) {
+				console.log(`  errors: statuses ${[...up.statuses, ...down.statuses].join(', ')}`);
+			}
 			cpu[name].upload.push(up.cpuPerRequestMs);
 			cpu[name].download.push(down.cpuPerRequestMs);
 			console.log(
