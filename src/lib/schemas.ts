@@ -201,7 +201,9 @@ export const UnknownWord = Type.Object(
 	{
 		position: Type.Integer({ minimum: 0, description: 'Zero-based.' }),
 		word: Type.String(),
-		suggestions: Type.Array(Type.String())
+		suggestions: Type.Array(Type.String(), {
+			description: 'At most five, closest first; empty past the third unknown word.'
+		})
 	},
 	closed
 );
@@ -213,7 +215,7 @@ const errorFields = {
 };
 const unknownWords = Type.Array(UnknownWord, {
 	description:
-		'The words not in the list, with the closest ones that are. Empty when the problem is the number of words or an empty passphrase.'
+		'The words not in the list, the first three with the closest ones that are. Empty when the problem is the number of words or an empty passphrase.'
 });
 
 /** The JSON body of every refusal (http/refusals.ts); `unknown_words` only for INVALID_PASSPHRASE. */

@@ -66,16 +66,37 @@ describe('check', () => {
 		});
 	});
 
-	test('names each unknown word with suggestions', () => {
+	test('names each unknown word; explain adds suggestions', () => {
 		const result = list.check('ocean-velvte-gravy-amulte');
 		expect(result.ok).toBe(false);
 		if (result.ok || result.reason !== 'unknown_words') throw new Error('expected unknown words');
-		expect(result.unknown.map((u) => [u.position, u.word])).toEqual([
-			[1, 'velvte'],
-			[3, 'amulte']
+		expect(result.unknown).toEqual([
+			{ position: 1, word: 'velvte' },
+			{ position: 3, word: 'amulte' }
 		]);
-		expect(result.unknown[0]!.suggestions).toContain('velvet');
-		expect(result.unknown[1]!.suggestions).toContain('amulet');
+		const explained = list.explain(result.unknown);
+		expect(explained[0]!.suggestions).toContain('velvet');
+		expect(explained[1]!.suggestions).toContain('amulet');
+	});
+
+	test('explain suggests for the first three unknown words only', () => {
+		const result = list.check('velvte-gravey-amulte-ocaen-abacsu');
+		if (result.ok || result.reason !== 'unknown_words') throw new Error('expected unknown words');
+		const explained = list.explain(result.unknown);
+		expect(explained.map(({ word }) => word)).toEqual([
+			'velvte',
+			'gravey',
+			'amulte',
+			'ocaen',
+			'abacsu'
+		]);
+		expect(explained.map(({ suggestions }) => suggestions.length > 0)).toEqual([
+			true,
+			true,
+			true,
+			false,
+			false
+		]);
 	});
 
 	test.each([

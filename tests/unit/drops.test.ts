@@ -7,11 +7,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config';
 import { accessKeyFromPassphrase, encodeAccessKey } from '../../src/lib/server/crypto/access-key';
 import { scryptRunCount } from '../../src/lib/server/crypto/keys';
 import { loadWordlist } from '../../src/lib/server/diceware';
+import { MALFORMED_LIMIT } from '../../src/lib/server/limits';
 import type { Outcome } from '../../src/lib/server/refusal';
 import { buildServices, type Services } from '../../src/lib/server/services';
 import { MemoryStore } from '../../src/lib/server/store/memory';
@@ -141,6 +142,44 @@ describe('refusals are values with a code of the catalogue', () => {
 			unknownWords: [{ position: 3, word: typo }]
 		});
 		if (!refused.ok) expect(refused.unknownWords?.[0]?.suggestions).toContain(words[3]);
+	});
+
+	test('past the malformed limit a request costs one count: 429 at once, no suggestion looked for', async () => {
+		const madeUp = [
+			'velvte',
+			'gravey',
+			'amulte',
+			'ocaen',
+			'abacsu',
+			'blorft',
+			'zorbex',
+			'quix',
+			'plonk',
+			'frimp'
+		];
+		for (const word of madeUp) expect(WORDS.has(word)).toBe(false);
+		const suggest = vi.spyOn(WORDS, 'suggest');
+		const scrypts = scryptRunCount();
+		try {
+			for (let i = 0; i < MALFORMED_LIMIT.points; i++) {
+				const refused = await services.drops.status(madeUp.join('-'), CLIENT);
+				expect(refused).toMatchObject({ ok: false, code: 'INVALID_PASSPHRASE' });
+				// All ten named, suggestions for the first three only.
+				if (!refused.ok) {
+					expect(refused.unknownWords).toHaveLength(10);
+					expect(refused.unknownWords?.filter((u) => u.suggestions.length > 0)).toHaveLength(3);
+				}
+			}
+			expect(suggest).toHaveBeenCalledTimes(3 * MALFORMED_LIMIT.points);
+			suggest.mockClear();
+			const limited = await services.drops.status(madeUp.join('-'), CLIENT);
+			expect(limited).toMatchObject({ ok: false, code: 'RATE_LIMITED' });
+			if (!limited.ok) expect(limited.unknownWords).toBeUndefined();
+			expect(suggest).not.toHaveBeenCalled();
+			expect(scryptRunCount()).toBe(scrypts);
+		} finally {
+			suggest.mockRestore();
+		}
 	});
 
 	test('unknown passphrases count toward the block, which then refuses with a wait', async () => {

@@ -260,43 +260,46 @@ export function createDrops({
 
 	type Resolved = { passphrase: string | null; keys: DropKeys };
 
+	/** A drop's name that passed its syntax check: what is left is deriving its keys. */
+	type Named = { passphrase: string; access?: undefined } | { passphrase: null; access: Buffer };
+
 	/**
-	 * Check the name (cheap, before any scrypt) and derive the keys. Malformed input is a 400
-	 * (for a passphrase, naming the unknown words with suggestions); it is not a failed lookup,
-	 * but it is rate-limited on its own. An access key costs HKDF only.
+	 * Check the name's syntax (cheap: a split and set lookups, or a base64url decode). Malformed
+	 * input is a 400 (for a passphrase, naming the unknown words, with suggestions for the
+	 * first few); it is not a failed lookup, but it is rate-limited on its own, and the limit is
+	 * counted before anything is worked out for the answer, so a client past it costs one
+	 * counter and gets its 429 at once.
 	 */
-	async function resolve(name: DropName, address: string): Promise<Outcome<Resolved>> {
+	async function readName(name: DropName, address: string): Promise<Outcome<Named>> {
 		if (typeof name !== 'string') {
 			const access = decodeAccessKey(name.accessKey);
-			if (!access) {
-				const limit = await limits.malformed(address);
-				return limit.ok ? refuse('INVALID_ACCESS_KEY') : limit;
-			}
-			return {
-				ok: true,
-				passphrase: null,
-				keys: await keysFromAccess(access, config.serverSecret)
-			};
+			if (access) return { ok: true, passphrase: null, access };
+			const limit = await limits.malformed(address);
+			return limit.ok ? refuse('INVALID_ACCESS_KEY') : limit;
 		}
 		const check = words.check(name);
-		if (!check.ok) {
-			const limit = await limits.malformed(address);
-			if (!limit.ok) return limit;
-			return refuse('INVALID_PASSPHRASE', {
-				detail: describeMalformed(check),
-				unknownWords:
-					check.reason === 'unknown_words'
-						? check.unknown.map(({ position, word, suggestions }) => ({
-								position,
-								word,
-								suggestions
-							}))
-						: []
-			});
-		}
-		const access = await accessForPassphrase(check.passphrase, config.kdfQueueLimit, metrics);
-		const keys = await keysFromAccess(access, config.serverSecret);
-		return { ok: true, passphrase: check.passphrase, keys };
+		if (check.ok) return { ok: true, passphrase: check.passphrase };
+		const limit = await limits.malformed(address);
+		if (!limit.ok) return limit;
+		const unknownWords = check.reason === 'unknown_words' ? words.explain(check.unknown) : [];
+		const detail = describeMalformed(
+			check.reason === 'unknown_words'
+				? { reason: 'unknown_words', unknown: unknownWords }
+				: { reason: check.reason }
+		);
+		return refuse('INVALID_PASSPHRASE', { detail, unknownWords });
+	}
+
+	/** A well-formed name's keys: one scrypt (shed when its queue is full) for a passphrase. */
+	async function resolve(named: Named): Promise<Resolved> {
+		const access =
+			named.passphrase === null
+				? named.access
+				: await accessForPassphrase(named.passphrase, config.kdfQueueLimit, metrics);
+		return {
+			passphrase: named.passphrase,
+			keys: await keysFromAccess(access, config.serverSecret)
+		};
 	}
 
 	/** The answer for a drop that is not there: a tombstone says why; unknown counts a failure. */
@@ -308,24 +311,26 @@ export function createDrops({
 	}
 
 	/**
-	 * A lookup by a client: through its gate (client-gate.ts), with the brute-force block
-	 * checked again once it holds its place, since failures counted while it waited may have
-	 * earned one. The gate is held until the outcome is known (and a failure counted), not
-	 * while a download streams.
+	 * A lookup by a client: its name's syntax checked first (malformed input never waits in
+	 * the gate), then through its gate (client-gate.ts), with the brute-force block checked
+	 * again once it holds its place, since failures counted while it waited may have earned
+	 * one. The gate is held until the outcome is known (and a failure counted), not while a
+	 * download streams.
 	 */
 	function lookup<T>(
 		input: DropName,
 		address: string,
 		work: (resolved: Resolved) => Promise<Outcome<T>>
 	): Promise<Outcome<T>> {
-		return guarded(() =>
-			throughClientGate(address, async () => {
+		return guarded(async () => {
+			const named = await readName(input, address);
+			if (!named.ok) return named;
+			return throughClientGate(address, async () => {
 				const block = await limits.lookupBlock(address);
 				if (!block.ok) return block;
-				const resolved = await resolve(input, address);
-				return resolved.ok ? work(resolved) : resolved;
-			})
-		).then(counted);
+				return work(await resolve(named));
+			});
+		}).then(counted);
 	}
 
 	/** What is waiting under a passphrase, without consuming anything. */

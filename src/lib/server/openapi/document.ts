@@ -227,7 +227,7 @@ const LOOKUP_SHARED = {
 
 /** 400 for a passphrase from the path: only the word check (or the proxy's address) can fail. */
 const LOOKUP_400_PATH = jsonResponse(
-	'The passphrase is malformed: empty, the wrong number of words, or words that are not in the list (each named in `unknown_words` with suggestions). Costs no scrypt and is not a failed lookup, but is rate-limited on its own. Behind a proxy, `INVALID_CLIENT_ADDRESS` when `ADDRESS_HEADER` is missing or not an address.',
+	'The passphrase is malformed: empty, the wrong number of words, or words that are not in the list (each named in `unknown_words`, the first three with suggestions). Costs no scrypt and is not a failed lookup, but is rate-limited on its own. Behind a proxy, `INVALID_CLIENT_ADDRESS` when `ADDRESS_HEADER` is missing or not an address.',
 	{ oneOf: [schemaRef('InvalidPassphraseError'), errorBodySchema(['INVALID_CLIENT_ADDRESS'])] }
 );
 

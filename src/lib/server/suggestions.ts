@@ -1,0 +1,139 @@
+/**
+ * Word suggestions from an index built once at start, so that a suggestion costs
+ * microseconds instead of a comparison with every word of the list on the event loop
+ * (7,772 edit distances, about 1-2 ms per unknown word; a client sending ten made-up words a
+ * request could keep the event loop busy).
+ *
+ * The answers are exactly those of `suggestWords` in $lib/passphrase (which the retrieval
+ * page still uses, and which tests/unit/suggestions.test.ts compares this with):
+ *   - words within edit distance 2 (optimal string alignment, an adjacent swap is one edit),
+ *     found through a deletion neighbourhood (symmetric delete, as in SymSpell): if two words
+ *     are at most 2 such edits apart, deleting at most 2 letters from each gives the same
+ *     string (an insertion is a deletion from the other side, a substitution one deletion on
+ *     each side, a swap of `xy` deletes `x` on both sides). Every candidate found this way is
+ *     checked with the same `editDistance`, so the index only narrows the search;
+ *   - completions (list words that the input begins), from a binary search in the sorted list.
+ *
+ * Hand-written rather than mnemonist's SymSpell or BK-tree: a BK-tree needs a metric, and
+ * optimal string alignment is not one (it breaks the triangle inequality), so it could miss
+ * words; mnemonist's SymSpell ranks by its own distance and counts, and would still need the
+ * completions and the exact re-check here.
+ */
+import { editDistance } from '../passphrase';
+
+/** How far a suggestion may be from what was typed, in edits. */
+const MAX_DISTANCE = 2;
+
+/** FNV-1a, 32 bits: the index keeps the hash of each deletion, not the string. */
+function hashOf(text: string): number {
+	let hash = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++) {
+		hash ^= text.charCodeAt(i);
+		hash = Math.imul(hash, 0x01000193);
+	}
+	return hash >>> 0;
+}
+
+/** Every string made by deleting at most `depth` letters of `word`, `word` included. */
+function deletions(word: string, depth: number, into = new Set<string>()): Set<string> {
+	into.add(word);
+	if (depth === 0 || word.length === 0) return into;
+	for (let i = 0; i < word.length; i++) {
+		const shorter = word.slice(0, i) + word.slice(i + 1);
+		if (!into.has(shorter)) deletions(shorter, depth - 1, into);
+	}
+	return into;
+}
+
+export class SuggestionIndex {
+	readonly #words: readonly string[];
+	/** The words in code-unit order, for the completions' binary search. */
+	readonly #sorted: readonly string[];
+	/**
+	 * Each deletion (at most MAX_DISTANCE letters) of each word, as `hash * #slots + word
+	 * index`, sorted: about 230,000 numbers (1.8 MB) for the EFF list, where a Map from each
+	 * deletion's string to its words took 24 MB and 1.4 s to build. Two deletions with the
+	 * same hash only add a candidate, which the exact check then drops.
+	 */
+	readonly #entries: Float64Array;
+	readonly #slots: number;
+	readonly #longest: number;
+
+	constructor(words: readonly string[]) {
+		this.#words = words;
+		this.#sorted = [...words].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+		this.#longest = Math.max(0, ...words.map((word) => word.length));
+		// A power of two above the word count; hash * slots + index stays an exact integer.
+		this.#slots = 2 ** Math.ceil(Math.log2(words.length + 1));
+		const entries: number[] = [];
+		words.forEach((word, index) => {
+			for (const deleted of deletions(word, MAX_DISTANCE)) {
+				entries.push(hashOf(deleted) * this.#slots + index);
+			}
+		});
+		this.#entries = Float64Array.from(entries).sort();
+	}
+
+	/** The indexes of the words with a deletion whose hash is that of `deleted`. */
+	*#wordsWith(deleted: string): Generator<number> {
+		const first = hashOf(deleted) * this.#slots;
+		const end = first + this.#slots;
+		let low = 0;
+		let high = this.#entries.length;
+		while (low < high) {
+			const middle = (low + high) >>> 1;
+			if (this.#entries[middle]! < first) low = middle + 1;
+			else high = middle;
+		}
+		for (let i = low; i < this.#entries.length && this.#entries[i]! < end; i++) {
+			yield this.#entries[i]! - first;
+		}
+	}
+
+	/**
+	 * Up to `limit` words the user probably meant by `input`, closest first: the same answer,
+	 * in the same order, as `suggestWords(words, input, limit)`.
+	 */
+	suggest(input: string, limit = 5): string[] {
+		const word = input.normalize('NFKC').toLowerCase();
+		if (word.length === 0) return [];
+		const candidates = new Set<number>();
+		// Longer than any word by more than MAX_DISTANCE: no word is near, nor completes it.
+		if (word.length > this.#longest + MAX_DISTANCE) return [];
+		for (const deleted of deletions(word, MAX_DISTANCE)) {
+			for (const index of this.#wordsWith(deleted)) candidates.add(index);
+		}
+		const distances = new Map<string, number>();
+		for (const index of candidates) {
+			const candidate = this.#words[index]!;
+			if (candidate === word) continue;
+			const distance = editDistance(word, candidate, MAX_DISTANCE);
+			if (distance <= MAX_DISTANCE) distances.set(candidate, distance);
+		}
+		// Typing in progress: a word that `word` begins ranks as one edit away.
+		if (word.length >= 2) {
+			for (const candidate of this.#completions(word)) {
+				if (candidate !== word)
+					distances.set(candidate, Math.min(distances.get(candidate) ?? 1, 1));
+			}
+		}
+		return [...distances]
+			.sort(([a, x], [b, y]) => x - y || a.localeCompare(b))
+			.slice(0, limit)
+			.map(([candidate]) => candidate);
+	}
+
+	/** The words that begin with `prefix`. */
+	*#completions(prefix: string): Generator<string> {
+		let low = 0;
+		let high = this.#sorted.length;
+		while (low < high) {
+			const middle = (low + high) >>> 1;
+			if (this.#sorted[middle]! < prefix) low = middle + 1;
+			else high = middle;
+		}
+		for (let i = low; i < this.#sorted.length && this.#sorted[i]!.startsWith(prefix); i++) {
+			yield this.#sorted[i]!;
+		}
+	}
+}
