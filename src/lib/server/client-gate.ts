@@ -1,12 +1,9 @@
 /**
  * Lookups from one client address run at most KDF_CONCURRENCY at a time; the rest of that
- * client's lookups wait their turn. Two reasons:
- *   - fairness: one client firing a hundred lookups holds at most KDF_CONCURRENCY places in
- *     the scrypt queue, so everyone else waits for a few derivations, not for all of its;
- *   - brute force: a failed lookup is counted only after its scrypt and its store read, so
- *     lookups started together used to pass the block check together (N parallel guesses).
- *     With the block re-checked inside the gate, a client gets at most DOWNLOAD_FAIL_LIMIT
- *     + KDF_CONCURRENCY - 1 guesses per window.
+ * client's lookups wait their turn. Fairness: one client firing a hundred lookups holds at
+ * most KDF_CONCURRENCY places in the scrypt queue, so everyone else waits for a few
+ * derivations, not for all of its. (The brute-force block no longer depends on it: each
+ * lookup takes its guess in one store step before any work, Limits.takeGuess.)
  * One address may be a whole office behind NAT: it still gets every core, only not more.
  */
 import pLimit, { type LimitFunction } from 'p-limit';

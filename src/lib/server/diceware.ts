@@ -53,7 +53,7 @@ export class Wordlist {
 		this.words = Object.freeze([...words]);
 		this.drawable = Object.freeze(words.filter((word) => /^\p{Ll}+$/u.test(word)));
 		this.#known = new Set(this.drawable);
-		// Built once at start (0.4-0.5 s on the 2-core machine, 1.7 MB), so that a suggestion costs microseconds.
+		// Built once at start (0.3-0.5 s on the 2-core machine under load, 1.7 MB), so that a suggestion costs microseconds.
 		this.#suggestions = new SuggestionIndex(this.drawable);
 	}
 

@@ -302,20 +302,19 @@ export function createDrops({
 		};
 	}
 
-	/** The answer for a drop that is not there: a tombstone says why; unknown counts a failure. */
-	async function gone(state: GoneState, address: string): Promise<Refusal> {
+	/** The answer for a drop that is not there: a tombstone says why; unknown is a failure. */
+	function gone(state: GoneState): Refusal {
 		if (state === 'burned') return refuse('ALREADY_DOWNLOADED');
 		if (state === 'expired') return refuse('EXPIRED');
-		await limits.recordLookupFailure(address);
 		return refuse('UNKNOWN_PASSPHRASE');
 	}
 
 	/**
 	 * A lookup by a client: its name's syntax checked first (malformed input never waits in
-	 * the gate), then through its gate (client-gate.ts), with the brute-force block checked
-	 * again once it holds its place, since failures counted while it waited may have earned
-	 * one. The gate is held until the outcome is known (and a failure counted), not while a
-	 * download streams.
+	 * the gate), then through its gate (client-gate.ts), where it takes one of the client's
+	 * guesses before any scrypt or store read (Limits.takeGuess: the block holds exactly,
+	 * across instances); an unknown name spends it, any other answer gives it back. The gate
+	 * is held until the outcome is known (and the guess settled), not while a download streams.
 	 */
 	function lookup<T>(
 		input: DropName,
@@ -326,9 +325,18 @@ export function createDrops({
 			const named = await readName(input, address);
 			if (!named.ok) return named;
 			return throughClientGate(address, async () => {
-				const block = await limits.lookupBlock(address);
-				if (!block.ok) return block;
-				return work(await resolve(named));
+				const guess = await limits.takeGuess(address);
+				if (!guess.ok) return guess;
+				let outcome: Outcome<T>;
+				try {
+					outcome = await work(await resolve(named));
+				} catch (error) {
+					await guess.answered();
+					throw error;
+				}
+				if (!outcome.ok && outcome.code === 'UNKNOWN_PASSPHRASE') await guess.failed();
+				else await guess.answered();
+				return outcome;
 			});
 		}).then(counted);
 	}
@@ -337,7 +345,7 @@ export function createDrops({
 	function status(input: DropName, address: string): Promise<Outcome<DropStatus>> {
 		return lookup(input, address, async ({ passphrase, keys }) => {
 			const found = await store.readDrop(keys.lookupId);
-			if (found.state === 'unknown') return gone('unknown', address);
+			if (found.state === 'unknown') return gone('unknown');
 			if (found.state !== 'active') {
 				const ended = { remainingUses: 0, expiresAt: null, metadata: null };
 				return { ok: true, passphrase, status: found.state, ...ended };
@@ -362,7 +370,7 @@ export function createDrops({
 			if (passphrase === null) throw new Error('A lookup by passphrase has its passphrase');
 			const claim = await store.claimPreview(keys.lookupId);
 			if (claim.state === 'already_previewed') return refuse('PREVIEW_ALREADY_SEEN');
-			if (claim.state !== 'claimed') return gone(claim.state, address);
+			if (claim.state !== 'claimed') return gone(claim.state);
 			return {
 				ok: true,
 				passphrase,
@@ -382,7 +390,7 @@ export function createDrops({
 		return lookup(input, address, async ({ keys }) => {
 			const id = keys.lookupId;
 			const claim = await store.claimUse(id, readerTtlMs);
-			if (claim.state !== 'claimed') return gone(claim.state, address);
+			if (claim.state !== 'claimed') return gone(claim.state);
 
 			// From here until its reader is released, this download holds up a shutdown and
 			// keeps its reader mark alive. Every way out below ends in finish(), which stops the
@@ -450,7 +458,7 @@ export function createDrops({
 		return lookup(input, address, async ({ passphrase, keys }) => {
 			const id = keys.lookupId;
 			const burn = await store.burnDrop(id);
-			if (burn.state !== 'destroyed') return gone(burn.state, address);
+			if (burn.state !== 'destroyed') return gone(burn.state);
 			log.info({ event: 'drop_burned', reason: 'destroyed' });
 			if (!(await store.isFileNeeded(id)) && (await files.shredStored(id))) {
 				log.info({ event: 'file_shredded', reason: 'burned' });

@@ -24,25 +24,27 @@ import { editDistance } from '../passphrase';
 /** How far a suggestion may be from what was typed, in edits. */
 const MAX_DISTANCE = 2;
 
-/** FNV-1a, 32 bits: the index keeps the hash of each deletion, not the string. */
-function hashOf(text: string): number {
-	let hash = 0x811c9dc5;
-	for (let i = 0; i < text.length; i++) {
-		hash ^= text.charCodeAt(i);
-		hash = Math.imul(hash, 0x01000193);
-	}
-	return hash >>> 0;
-}
-
-/** Every string made by deleting at most `depth` letters of `word`, `word` included. */
-function deletions(word: string, depth: number, into = new Set<string>()): Set<string> {
-	into.add(word);
-	if (depth === 0 || word.length === 0) return into;
+/**
+ * The hashes (FNV-1a, 32 bits) of every string made by deleting at most MAX_DISTANCE (2)
+ * letters of `word`, `word` included, computed by skipping letters rather than building each
+ * string: the index keeps hashes, not strings, and is built in milliseconds.
+ */
+function deletionHashes(word: string): Set<number> {
+	const hashSkipping = (i: number, j: number) => {
+		let hash = 0x811c9dc5;
+		for (let k = 0; k < word.length; k++) {
+			if (k === i || k === j) continue;
+			hash ^= word.charCodeAt(k);
+			hash = Math.imul(hash, 0x01000193);
+		}
+		return hash >>> 0;
+	};
+	const hashes = new Set([hashSkipping(-1, -1)]);
 	for (let i = 0; i < word.length; i++) {
-		const shorter = word.slice(0, i) + word.slice(i + 1);
-		if (!into.has(shorter)) deletions(shorter, depth - 1, into);
+		hashes.add(hashSkipping(i, -1));
+		for (let j = i + 1; j < word.length; j++) hashes.add(hashSkipping(i, j));
 	}
-	return into;
+	return hashes;
 }
 
 export class SuggestionIndex {
@@ -67,16 +69,14 @@ export class SuggestionIndex {
 		this.#slots = 2 ** Math.ceil(Math.log2(words.length + 1));
 		const entries: number[] = [];
 		words.forEach((word, index) => {
-			for (const deleted of deletions(word, MAX_DISTANCE)) {
-				entries.push(hashOf(deleted) * this.#slots + index);
-			}
+			for (const hash of deletionHashes(word)) entries.push(hash * this.#slots + index);
 		});
 		this.#entries = Float64Array.from(entries).sort();
 	}
 
-	/** The indexes of the words with a deletion whose hash is that of `deleted`. */
-	*#wordsWith(deleted: string): Generator<number> {
-		const first = hashOf(deleted) * this.#slots;
+	/** The indexes of the words with a deletion of this hash. */
+	*#wordsWith(hash: number): Generator<number> {
+		const first = hash * this.#slots;
 		const end = first + this.#slots;
 		let low = 0;
 		let high = this.#entries.length;
@@ -100,8 +100,8 @@ export class SuggestionIndex {
 		const candidates = new Set<number>();
 		// Longer than any word by more than MAX_DISTANCE: no word is near, nor completes it.
 		if (word.length > this.#longest + MAX_DISTANCE) return [];
-		for (const deleted of deletions(word, MAX_DISTANCE)) {
-			for (const index of this.#wordsWith(deleted)) candidates.add(index);
+		for (const hash of deletionHashes(word)) {
+			for (const index of this.#wordsWith(hash)) candidates.add(index);
 		}
 		const distances = new Map<string, number>();
 		for (const index of candidates) {
