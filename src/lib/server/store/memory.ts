@@ -12,6 +12,9 @@ import type {
 	MetadataStore,
 	NewDrop,
 	PreviewClaim,
+	QuotaHoldResult,
+	QuotaLimits,
+	QuotaUsage,
 	StoreState,
 	UseClaim
 } from './types';
@@ -70,6 +73,9 @@ export class MemoryStore implements MetadataStore {
 	readonly #drops = new ExpiringMap<DropRecord & { tombstoneUntil: number }>();
 	readonly #readers = new ExpiringMap<number>();
 	#operations = 0;
+	/** The storage quota's holds by id, and their running totals (as the Redis hash keeps them). */
+	readonly #holds = new Map<string, number>();
+	#held: QuotaUsage = { bytes: 0, drops: 0 };
 
 	/** Every thousand writes, forget expired keys (Redis does this by itself). */
 	#tick(): void {
@@ -215,7 +221,50 @@ export class MemoryStore implements MetadataStore {
 		);
 	}
 
+	async holdQuota(id: string, bytes: number, limits: QuotaLimits): Promise<QuotaHoldResult> {
+		const held = this.#holds.get(id);
+		if (held === undefined && this.#held.drops + 1 > limits.maxDrops) return 'drops';
+		if (this.#held.bytes + bytes > limits.maxBytes) return 'bytes';
+		this.#holds.set(id, (held ?? 0) + bytes);
+		this.#held.bytes += bytes;
+		if (held === undefined) this.#held.drops++;
+		return 'held';
+	}
+
+	async settleQuota(id: string, bytes: number): Promise<void> {
+		const held = this.#holds.get(id);
+		if (held === undefined) return;
+		this.#holds.set(id, bytes);
+		this.#held.bytes += bytes - held;
+	}
+
+	async releaseQuota(id: string): Promise<number> {
+		const held = this.#holds.get(id);
+		if (held === undefined) return 0;
+		this.#holds.delete(id);
+		this.#held.bytes -= held;
+		this.#held.drops--;
+		return held;
+	}
+
+	async quotaUsage(): Promise<QuotaUsage> {
+		return { ...this.#held };
+	}
+
+	async listQuotaHolds(): Promise<string[]> {
+		return [...this.#holds.keys()];
+	}
+
+	async reconcileQuota(): Promise<QuotaUsage> {
+		let bytes = 0;
+		for (const held of this.#holds.values()) bytes += held;
+		this.#held = { bytes, drops: this.#holds.size };
+		return { ...this.#held };
+	}
+
 	async close(): Promise<void> {
+		this.#holds.clear();
+		this.#held = { bytes: 0, drops: 0 };
 		this.#values.clear();
 		this.#drops.clear();
 		this.#readers.clear();

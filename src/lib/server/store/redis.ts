@@ -17,11 +17,19 @@ import {
 	type MetadataStore,
 	type NewDrop,
 	type PreviewClaim,
+	type QuotaHoldResult,
+	type QuotaLimits,
+	type QuotaUsage,
 	type StoreState,
 	type UseClaim
 } from './types';
 
 const KEY_PREFIX = 'rz:';
+/** The storage quota's one hash (see rzQuotaHold). */
+const QUOTA_KEY = 'quota';
+
+/** A limit as Lua reads it: Infinity (no limit) as the largest exact integer. */
+const luaLimit = (limit: number) => (Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER);
 const COMMAND_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -105,6 +113,54 @@ if not f[1] then ${GONE} end
 if f[4] == '1' then return {'already_previewed'} end
 redis.call('HSET', KEYS[1], 'previewed', '1')
 return {'claimed', f[1], f[2], f[3], '1'}`
+	},
+	// The storage quota, all in one hash (quota.ts): 'bytes' and 'drops' are the running
+	// totals, 'h:<id>' each hold. One key, so each script stays in one Cluster slot.
+	rzQuotaHold: {
+		numberOfKeys: 1,
+		lua: `local field = 'h:' .. ARGV[1]
+local bytes = tonumber(ARGV[2])
+local held = redis.call('HEXISTS', KEYS[1], field) == 1
+local totals = redis.call('HMGET', KEYS[1], 'bytes', 'drops')
+if not held and tonumber(totals[2] or '0') + 1 > tonumber(ARGV[4]) then return 'drops' end
+if tonumber(totals[1] or '0') + bytes > tonumber(ARGV[3]) then return 'bytes' end
+redis.call('HINCRBY', KEYS[1], field, ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[2])
+if not held then redis.call('HINCRBY', KEYS[1], 'drops', 1) end
+return 'held'`
+	},
+	rzQuotaSettle: {
+		numberOfKeys: 1,
+		lua: `local field = 'h:' .. ARGV[1]
+local held = redis.call('HGET', KEYS[1], field)
+if not held then return 0 end
+redis.call('HSET', KEYS[1], field, ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'bytes', string.format('%d', tonumber(ARGV[2]) - tonumber(held)))
+return 1`
+	},
+	rzQuotaRelease: {
+		numberOfKeys: 1,
+		lua: `local field = 'h:' .. ARGV[1]
+local held = redis.call('HGET', KEYS[1], field)
+if not held then return 0 end
+redis.call('HDEL', KEYS[1], field)
+redis.call('HINCRBY', KEYS[1], 'bytes', string.format('%d', -tonumber(held)))
+redis.call('HINCRBY', KEYS[1], 'drops', -1)
+return tonumber(held)`
+	},
+	// O(holds), once a minute from the sweep: at MAX_LIVE_DROPS' default, about 10,000 fields.
+	rzQuotaReconcile: {
+		numberOfKeys: 1,
+		lua: `local all = redis.call('HGETALL', KEYS[1])
+local bytes, drops = 0, 0
+for i = 1, #all, 2 do
+	if string.sub(all[i], 1, 2) == 'h:' then
+		bytes = bytes + tonumber(all[i + 1])
+		drops = drops + 1
+	end
+end
+redis.call('HSET', KEYS[1], 'bytes', string.format('%d', bytes), 'drops', drops)
+return {bytes, drops}`
 	},
 	rzReleaseReader: {
 		numberOfKeys: 1,
@@ -314,6 +370,49 @@ export class RedisStore implements MetadataStore {
 			this.client.exists(`drop:${id}`, `reserve:${id}`, `readers:${id}`)
 		);
 		return count > 0;
+	}
+
+	async holdQuota(id: string, bytes: number, limits: QuotaLimits): Promise<QuotaHoldResult> {
+		const reply = await this.#script<string>(
+			'rzQuotaHold',
+			QUOTA_KEY,
+			id,
+			bytes,
+			luaLimit(limits.maxBytes),
+			luaLimit(limits.maxDrops)
+		);
+		return reply === 'bytes' || reply === 'drops' ? reply : 'held';
+	}
+
+	async settleQuota(id: string, bytes: number): Promise<void> {
+		await this.#script<number>('rzQuotaSettle', QUOTA_KEY, id, bytes);
+	}
+
+	async releaseQuota(id: string): Promise<number> {
+		return this.#script<number>('rzQuotaRelease', QUOTA_KEY, id);
+	}
+
+	async quotaUsage(): Promise<QuotaUsage> {
+		const [bytes, drops] = await this.#run(() => this.client.hmget(QUOTA_KEY, 'bytes', 'drops'));
+		return { bytes: Number(bytes ?? 0), drops: Number(drops ?? 0) };
+	}
+
+	async listQuotaHolds(): Promise<string[]> {
+		const ids: string[] = [];
+		let cursor = '0';
+		do {
+			const [next, entries] = await this.#run(() =>
+				this.client.hscan(QUOTA_KEY, cursor, 'MATCH', 'h:*', 'COUNT', 1000)
+			);
+			for (let i = 0; i < entries.length; i += 2) ids.push(entries[i]!.slice(2));
+			cursor = next;
+		} while (cursor !== '0');
+		return [...new Set(ids)]; // HSCAN may return a field twice
+	}
+
+	async reconcileQuota(): Promise<QuotaUsage> {
+		const [bytes, drops] = await this.#script<number[]>('rzQuotaReconcile', QUOTA_KEY);
+		return { bytes: Number(bytes), drops: Number(drops) };
 	}
 
 	async close(): Promise<void> {

@@ -46,6 +46,18 @@ export type UseClaim =
 /** `destroyed`: this call burned an active drop; otherwise the drop was already gone. */
 export type BurnOutcome = { state: 'destroyed' } | { state: GoneState };
 
+/**
+ * The storage quota's limits for one hold (quotas.ts): the bytes every hold together may
+ * reach (STORAGE_QUOTA) and how many holds there may be (MAX_LIVE_DROPS).
+ */
+export type QuotaLimits = { maxBytes: number; maxDrops: number };
+
+/** Why a hold was refused: the byte quota or the cap on live drops is reached. */
+export type QuotaHoldResult = 'held' | 'bytes' | 'drops';
+
+/** What every hold together takes: bytes on disk (stored drops and uploads) and how many. */
+export type QuotaUsage = { bytes: number; drops: number };
+
 export type PreviewClaim =
 	{ state: 'claimed'; record: DropRecord } | { state: 'already_previewed' } | { state: GoneState };
 
@@ -117,6 +129,25 @@ export interface MetadataStore {
 	releaseReader(id: string): Promise<number>;
 	/** Whether anything still needs the file of `id`: a record, an upload or a reader. */
 	isFileNeeded(id: string): Promise<boolean>;
+	/**
+	 * Add `bytes` to the storage-quota hold of `id`, creating it (one more live drop) if it has
+	 * none; atomically, and only if afterwards every hold together stays within `limits`.
+	 * Every instance on one store shares the totals, so together they never pass them.
+	 */
+	holdQuota(id: string, bytes: number, limits: QuotaLimits): Promise<QuotaHoldResult>;
+	/** Set the hold of `id` to `bytes` (an upload's final size), if it has one; never creates. */
+	settleQuota(id: string, bytes: number): Promise<void>;
+	/** Give up the hold of `id` (upload failed, file shredded); resolves the bytes it held. */
+	releaseQuota(id: string): Promise<number>;
+	/** The running totals of every hold (cheap: for the quota checks and the metrics). */
+	quotaUsage(): Promise<QuotaUsage>;
+	/** Every hold's id (for the sweep, which releases those whose file nothing needs). */
+	listQuotaHolds(): Promise<string[]>;
+	/**
+	 * Recompute the running totals from the holds themselves, so that totals can never drift
+	 * from them for good whatever happened (the sweep runs it). Resolves the corrected totals.
+	 */
+	reconcileQuota(): Promise<QuotaUsage>;
 	/** Close connections; the store is unusable afterwards. */
 	close(): Promise<void>;
 }
