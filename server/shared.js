@@ -212,20 +212,40 @@ const optionalUrl = (protocols, expected) =>
 
 // Not the `bytes` package: it reads 512K as 512 bytes and refuses Infinity, both of which
 // adapter-node (and so this setting) accepts.
-const byteCount = v.undefinedable(
-	v.message(
-		v.pipe(
-			v.string(),
-			v.check((value) => value === 'Infinity' || BYTES.test(value)),
-			v.transform((value) => {
-				const [, count = '', unit = ''] = BYTES.exec(value) ?? [];
-				return value === 'Infinity'
-					? Infinity
-					: Number(count) * (BYTE_UNITS[unit.toUpperCase()] ?? 1);
-			})
-		),
-		'a byte count such as 12000000, 512K, 20M or Infinity'
-	)
+const bytes = v.message(
+	v.pipe(
+		v.string(),
+		v.check((value) => value === 'Infinity' || BYTES.test(value)),
+		v.transform((value) => {
+			const [, count = '', unit = ''] = BYTES.exec(value) ?? [];
+			return value === 'Infinity'
+				? Infinity
+				: Number(count) * (BYTE_UNITS[unit.toUpperCase()] ?? 1);
+		})
+	),
+	'a byte count such as 12000000, 512K, 20M or Infinity'
+);
+const byteCount = v.undefinedable(bytes);
+
+const BYTE_RATE = /^(\d+)([KMG])?\s*\/\s*(second|minute|hour|day)$/i;
+
+/** Bytes per window, as a RateLimit whose points are bytes: `256M/hour`. */
+const byteRate = v.message(
+	v.pipe(
+		v.string(),
+		v.regex(BYTE_RATE),
+		v.transform((value) => {
+			const [, count = '', unit = '', window = ''] = BYTE_RATE.exec(value) ?? [];
+			const name = window.toLowerCase();
+			return {
+				points: Number(count) * (BYTE_UNITS[unit.toUpperCase()] ?? 1),
+				durationSeconds: RATE_UNITS[name] ?? 0,
+				text: `${count}${unit.toUpperCase()}/${name}`
+			};
+		}),
+		v.check(({ points }) => points >= 1 && Number.isSafeInteger(points))
+	),
+	'bytes per second, minute, hour or day, such as 256M/hour'
 );
 
 const text = v.string();
@@ -289,6 +309,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		default: '30/hour',
 		schema: rateLimit,
 		meaning: 'uploads per client address: `N/second`, `N/minute`, `N/hour` or `N/day`'
+	},
+	uploadByteLimit: {
+		env: 'UPLOAD_BYTE_LIMIT',
+		default: '256M/hour',
+		schema: byteRate,
+		meaning:
+			'bytes of files per client address (`K`, `M`, `G`; per `second`, `minute`, `hour` or `day`); past it uploads get 429 `UPLOAD_BUDGET_EXCEEDED`'
 	},
 	healthRateLimit: {
 		env: 'HEALTH_RATE_LIMIT',
@@ -366,6 +393,20 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		default: '100',
 		schema: wholeNumber(0, 1_000_000_000),
 		meaning: 'uploads are refused (507) when the storage file system has less free'
+	},
+	storageQuota: {
+		env: 'STORAGE_QUOTA',
+		default: '16G',
+		schema: bytes,
+		meaning:
+			'bytes all stored drops and uploads in progress may take on disk together, as encrypted (`K`, `M`, `G`, or `Infinity`); past it uploads get 507 `STORAGE_QUOTA`. The default suits a 20 GiB disk (Security model, "Storage quotas")'
+	},
+	maxLiveDrops: {
+		env: 'MAX_LIVE_DROPS',
+		default: '10000',
+		schema: wholeNumber(1, 100_000_000),
+		meaning:
+			'drops stored or being uploaded at once, across every instance; past it uploads get 507 `STORAGE_QUOTA`'
 	},
 	logPath: {
 		env: 'LOG_PATH',

@@ -92,6 +92,11 @@ export const ERRORS = {
 		status: 429,
 		detail: 'Too many requests from this address. Wait a little and try again.'
 	},
+	UPLOAD_BUDGET_EXCEEDED: {
+		status: 429,
+		detail:
+			'This address has sent as many bytes as it may for now. A smaller file may still fit; otherwise wait and try again.'
+	},
 	TOO_MANY_FAILED_LOOKUPS: {
 		status: 429,
 		detail: 'Too many unknown passphrases from this address. It is blocked for a while.',
@@ -113,6 +118,11 @@ export const ERRORS = {
 	INSUFFICIENT_STORAGE: {
 		status: 507,
 		detail: 'The server is low on disk space. Try again later.'
+	},
+	STORAGE_QUOTA: {
+		status: 507,
+		detail:
+			'This server holds as much as it may right now. Drops expire within an hour: try again later.'
 	},
 	DISK_FULL: {
 		status: 507,

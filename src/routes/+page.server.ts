@@ -3,6 +3,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { pageFailure } from '$lib/api-client';
 import type { SendAnswer } from '$lib/sender.svelte';
 import { getConfig } from '$lib/server/config';
+import { clientAddress } from '$lib/server/http/client-address';
 import { readRefusal } from '$lib/server/http/refusals';
 import { uploadRequest } from '$lib/server/http/upload-body';
 import { statusOf } from '$lib/server/refusal';
@@ -35,7 +36,8 @@ export const actions: Actions = {
 	default: async (event) => {
 		const created = await services().drops.create({
 			...uploadRequest(event),
-			accessKey: event.request.headers.get('x-access-key')?.trim()
+			accessKey: event.request.headers.get('x-access-key')?.trim(),
+			address: clientAddress(event)
 		});
 		if (!created.ok) {
 			return fail(statusOf(created), {

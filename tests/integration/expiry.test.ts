@@ -1,7 +1,8 @@
 /**
  * Self-destruction by time, on both stores at once (the wait is the same minute): a drop
  * with expiry=1 disappears at its time, its status says expired, and its file is shredded by
- * the every-minute sweep. Leftovers of a crash are cleaned at start-up and by the sweep.
+ * the every-minute sweep, which gives its storage quota back. Leftovers of a crash are cleaned
+ * at start-up and by the sweep.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ const STRAY_PART = 'a'.repeat(32) + '.part';
 const STRAY_STORED = 'b'.repeat(32) + '.rzf';
 
 let redis: TestRedis;
+let cappedRedis: TestRedis;
 const servers: TestServer[] = [];
 
 /** A crashed earlier run: a half-written upload and a stored file without a record. */
@@ -28,11 +30,21 @@ beforeAll(async () => {
 	redis = await startRedis();
 	servers.push(await startServer({}, { beforeStart: leaveCrashDebris }));
 	servers.push(await startServer({ REDIS_URL: redis.url }, { beforeStart: leaveCrashDebris }));
+	// Room for one drop only (a Redis of its own: instances on one Redis share the sweep's
+	// lock, and these do not share their folders as real instances would).
+	cappedRedis = await startRedis();
+	servers.push(
+		await startServer(
+			{ REDIS_URL: cappedRedis.url, MAX_LIVE_DROPS: '1' },
+			{ beforeStart: leaveCrashDebris }
+		)
+	);
 });
 
 afterAll(async () => {
 	await Promise.all(servers.map((server) => server.stop()));
 	await redis?.stop();
+	await cappedRedis?.stop();
 });
 
 test('stale temp parts are gone at start-up', () => {
@@ -53,6 +65,10 @@ test(
 				return json<{ key: string; expires_at: string }>(reply);
 			})
 		);
+		const capped = servers[2]!;
+		const full = await upload(capped.url, { data: 'no room' });
+		expect(full.status).toBe(507);
+		expect(json(full)).toMatchObject({ error_code: 'STORAGE_QUOTA' });
 		const expiresAt = Date.parse(created[0]!.expires_at);
 		await sleep(Math.max(0, expiresAt - Date.now()) + 500);
 
@@ -83,6 +99,8 @@ test(
 				true
 			);
 		}
+		// Expiry gave the two drops' places back (the sweep released their quota holds).
+		expect((await upload(capped.url, { data: 'room again' })).status).toBe(201);
 		console.log(
 			`expired files shredded ${shredded.map((ms) => `${Math.round(ms / 1000)} s`).join(' and ')} after expiry`
 		);

@@ -55,7 +55,8 @@ function bodyOf(parts: Part[]) {
 	return {
 		body: new Blob([new Uint8Array(body)]).stream(),
 		contentType,
-		contentLength: body.length
+		contentLength: body.length,
+		address: '127.0.0.1'
 	};
 }
 
@@ -127,7 +128,8 @@ describe('refusals are values with a code of the catalogue', () => {
 		const refused = await services.drops.create({
 			body: new Blob(['x']).stream(),
 			contentType: 'text/plain',
-			contentLength: 1
+			contentLength: 1,
+			address: '127.0.0.1'
 		});
 		expect(refused).toMatchObject({ ok: false, code: 'NOT_MULTIPART' });
 	});

@@ -8,6 +8,7 @@ import type { FileEntry } from './files';
 import type { ShredCause } from './metrics';
 import { isDeadOwner } from './process-owner';
 import type { Services } from './services';
+import type { QuotaUsage } from './store/types';
 
 /** `keptBytes`: the bytes of the files kept because a drop or transfer needs them. */
 export type SweepReport = { checked: number; shredded: number; kept: number; keptBytes: number };
@@ -46,6 +47,8 @@ async function shredUnneeded(
 		} else if (await files.shred(entry.path)) {
 			report.shredded++;
 			metrics.fileShredded(cause);
+			// Its bytes are off the disk: the storage quota has them back.
+			if (entry.id !== '') await store.releaseQuota(entry.id);
 		}
 	}
 	return report;
@@ -71,7 +74,26 @@ export async function sweepExpired(deps: SweepDeps): Promise<SweepReport> {
 			tempParts
 		});
 	}
+	await reconcileQuota(deps);
 	return report;
+}
+
+/**
+ * Release the storage-quota holds whose file nothing needs any more (the drop expired or
+ * burned and its file went, or the upload's process died and its reservation lapsed), then
+ * recompute the running totals from the holds: whatever crashed, quota comes back within a
+ * minute of the store forgetting the drop. A hold is taken only while its id is reserved
+ * (drops.ts), so a live upload's hold is never released here.
+ */
+export async function reconcileQuota({ store, log }: SweepDeps): Promise<QuotaUsage> {
+	let released = 0;
+	for (const id of await store.listQuotaHolds()) {
+		if (await store.isFileNeeded(id)) continue;
+		if ((await store.releaseQuota(id)) > 0) released++;
+	}
+	const usage = await store.reconcileQuota();
+	if (released > 0) log.info({ event: 'quota_released', released, ...usage });
+	return usage;
 }
 
 /**

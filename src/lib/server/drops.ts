@@ -33,6 +33,8 @@ import { refuse, RefusalError, type Outcome, type Refusal } from './refusal';
 import { StoreUnavailableError, type GoneState, type MetadataStore } from './store';
 import { messageOf, type Transfers } from './transfers';
 import { checkBeforeReading, receiveUpload, type UploadRequest } from './upload';
+import { checkQuota, declaredFileBytes, UploadAllowance } from './quotas';
+import type { ErrorCode } from '../errors';
 
 /** Tombstones outlive the drop's expiry by this much, so `status` can still say what happened. */
 export const TOMBSTONE_GRACE_MS = 60 * 60_000;
@@ -57,15 +59,40 @@ export type DropMetadata = {
  */
 export type DropName = string | { accessKey: string };
 
+/** An upload from a client (its address, as the limits count it). */
+export type UploadInput = UploadRequest & { address: string };
+
 /** An upload, with the access key its sender derived, if it drew its own passphrase. */
-export type CreateInput = UploadRequest & { accessKey?: string };
+export type CreateInput = UploadInput & { accessKey?: string };
 
 export type CreatedDrop = {
 	/** The passphrase the server drew; null when the sender drew it and sent its access key. */
 	passphrase: string | null;
 	metadata: DropMetadata;
 	expiresAt: Date;
+	/** UPLOAD_RATE_LIMIT's RateLimit-* headers after this upload. */
+	headers?: Record<string, string>;
 };
+
+/**
+ * Refusals of an upload whose work had started that are the client's own doing (its form,
+ * its file, its connection): they count against REFUSED_UPLOAD_LIMIT. The server's own
+ * refusals (quota, disk, store, load) do not.
+ */
+const CLIENT_MISTAKES_WHILE_READING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+	'MALFORMED_MULTIPART',
+	'MISSING_FILE',
+	'MULTIPLE_FILES',
+	'UNEXPECTED_FILE_FIELD',
+	'EMPTY_FIELD_NAME',
+	'FIELD_TOO_LONG',
+	'TOO_MANY_FIELDS',
+	'INVALID_EXPIRY',
+	'INVALID_USES',
+	'UPLOAD_INTERRUPTED',
+	'FILE_TOO_LARGE',
+	'UNSUPPORTED_FILE_TYPE'
+]);
 
 export type DropStatus = {
 	/** The normalised passphrase; null when the drop was named by its access key. */
@@ -137,6 +164,7 @@ export function createDrops({
 	const reservationTtlMs = config.reservationTtlSeconds * 1000;
 	const readerTtlMs = config.readerTtlSeconds * 1000;
 	const uploads = { config, files };
+	const quotaDeps = { config, store, limits };
 
 	// ------------------------------------------------------------------------------ create
 
@@ -144,11 +172,14 @@ export function createDrops({
 	 * Receive a multipart upload and store it encrypted under a new passphrase. The passphrase
 	 * is drawn and its lookup id reserved before the first byte is read, so the file is
 	 * encrypted while it streams in. On any failure nothing is left on disk or in the store.
+	 * The upload takes a place in its client's gate (client-gate.ts) for as long as it runs.
 	 */
-	function create(input: UploadRequest): Promise<Outcome<CreatedDrop & { passphrase: string }>>;
+	function create(input: UploadInput): Promise<Outcome<CreatedDrop & { passphrase: string }>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
-		return transfers.track(guarded(() => receiveAndStore(input))).then(counted);
+		return transfers
+			.track(guarded(() => throughClientGate(input.address, () => admitAndStore(input))))
+			.then(counted);
 	}
 
 	/** Count a refusal of a use case (metrics.ts counts each refusal once). */
@@ -157,15 +188,54 @@ export function createDrops({
 		return outcome;
 	}
 
-	async function receiveAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>> {
+	/**
+	 * What an upload costs is counted, not what is refused (issue #12). Refusals that need no
+	 * work (the form's type, a declared length over a limit, the disk, the quotas) count
+	 * nothing. UPLOAD_RATE_LIMIT is taken before the work starts, so racing uploads cannot
+	 * pass it together, and given back unless a drop is stored (or an access key collided:
+	 * that is a guess). A refusal for the client's own mistake after the work started (a
+	 * passphrase drawn, the body read) counts against REFUSED_UPLOAD_LIMIT instead, and the
+	 * bytes read count against UPLOAD_BYTE_LIMIT either way.
+	 */
+	async function admitAndStore(input: CreateInput): Promise<Outcome<CreatedDrop>> {
 		const refusal = await checkBeforeReading(input, uploads);
 		if (refusal) return refusal;
-		const reserved =
-			input.accessKey === undefined
-				? await reservePassphrase()
-				: await reserveAccessKey(input.accessKey);
-		if (!reserved.ok) return reserved;
-		const { passphrase, keys } = reserved;
+		const access = input.accessKey === undefined ? undefined : decodeAccessKey(input.accessKey);
+		if (input.accessKey !== undefined && !access) return refuse('INVALID_ACCESS_KEY');
+		const declared = declaredFileBytes(input.contentLength, config.maxFileSize);
+		const full = await checkQuota(quotaDeps, declared);
+		if (full) return full;
+		// Again inside the gate: refusals counted while this upload waited may have used it up.
+		const allowed = await limits.uploadAllowed(input.address);
+		if (!allowed.ok) return allowed;
+		const admitted = await limits.upload(input.address);
+		if (!admitted.ok) return admitted;
+
+		const allowance = new UploadAllowance(quotaDeps, input.address, declared);
+		let outcome: Outcome<CreatedDrop> | undefined;
+		try {
+			const overBudget = await allowance.takeBudget();
+			if (overBudget) return (outcome = overBudget);
+			const reserved = access ? await reserveAccessKey(access) : await reservePassphrase();
+			if (!reserved.ok) return (outcome = reserved);
+			outcome = await receiveAndStore(input, reserved, allowance);
+			return outcome.ok ? { ...outcome, headers: admitted.headers } : outcome;
+		} finally {
+			if (!outcome?.ok) await allowance.release();
+			if (!outcome?.ok && outcome?.code !== 'DROP_EXISTS') {
+				await limits.refundUpload(input.address).catch(() => undefined);
+			}
+			if (outcome && !outcome.ok && CLIENT_MISTAKES_WHILE_READING.has(outcome.code)) {
+				await limits.recordRefusedUpload(input.address).catch(() => undefined);
+			}
+		}
+	}
+
+	async function receiveAndStore(
+		input: CreateInput,
+		{ passphrase, keys }: { passphrase: string | null; keys: DropKeys },
+		allowance: UploadAllowance
+	): Promise<Outcome<CreatedDrop>> {
 		const id = keys.lookupId;
 		let committed = false;
 		let stored: Parameters<Metrics['uploadEnded']>[0] = null;
@@ -178,8 +248,18 @@ export function createDrops({
 			reservationTtlMs
 		);
 		try {
+			const full = await allowance.hold(id);
+			if (full) {
+				await store.releaseReservation(id);
+				return full;
+			}
 			const received = await receiveUpload(
-				{ ...input, id, keyForSalt: (salt) => deriveFileKey(keys.master, salt) },
+				{
+					...input,
+					id,
+					keyForSalt: (salt) => deriveFileKey(keys.master, salt),
+					meter: allowance.meter
+				},
 				uploads
 			);
 			const createdAt = new Date();
@@ -203,6 +283,11 @@ export function createDrops({
 			});
 			if (!created) throw new Error('A reserved lookup id was taken by another drop');
 			stored = { bytes: metadata.size, storedBytes: encryptedSize(metadata.size) };
+			await allowance
+				.settle(received.size)
+				.catch((error: unknown) =>
+					log.warn({ event: 'quota_settle_failed', error: messageOf(error) })
+				);
 			log.info({
 				event: 'drop_created',
 				size: metadata.size,
@@ -245,9 +330,7 @@ export function createDrops({
 	 * answer tells whether a drop exists, so these uploads are guesses too: the upload limit
 	 * bounds them (README, "Security model").
 	 */
-	async function reserveAccessKey(encoded: string): Promise<Reserved> {
-		const access = decodeAccessKey(encoded);
-		if (!access) return refuse('INVALID_ACCESS_KEY');
+	async function reserveAccessKey(access: Buffer): Promise<Reserved> {
 		const keys = await keysFromAccess(access, config.serverSecret);
 		if (!(await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER))) {
 			log.warn({ event: 'access_key_collision' });
@@ -489,6 +572,8 @@ export function createDrops({
 			log.info({ event: 'file_shredded', reason: 'burned' });
 			metrics.fileShredded('last_download', storedBytes);
 		}
+		// The bytes are off the disk: the quota has them back at once, not at the next sweep.
+		await store.releaseQuota(id);
 	}
 
 	return { create, status, preview, download, destroy };

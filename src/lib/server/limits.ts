@@ -9,6 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config, RateLimit } from './config';
+import { formatBytes } from '../format';
 import { noMetrics, type LimitName, type Metrics } from './metrics';
 import { refuse, type Refusal } from './refusal';
 import { StoreUnavailableError, type MetadataStore } from './store';
@@ -36,6 +37,19 @@ export const MALFORMED_LIMIT: RateLimit = {
 	points: 30,
 	durationSeconds: 600,
 	text: '30/10 minutes'
+};
+
+/**
+ * Uploads refused for the client's own mistakes once their work had started (a passphrase
+ * drawn with its scrypt, the body read): they do not use up UPLOAD_RATE_LIMIT, which counts
+ * stored drops, but a client sending nothing else is still stopped. 100 an hour is far past
+ * what a person fixing a form does, and bounds what a script gets: 100 scrypts and
+ * UPLOAD_BYTE_LIMIT's bytes an hour.
+ */
+export const REFUSED_UPLOAD_LIMIT: RateLimit = {
+	points: 100,
+	durationSeconds: 3600,
+	text: '100/hour'
 };
 
 /**
@@ -95,6 +109,19 @@ const tooMany =
 			headers
 		});
 
+/** A window as people say it: `hour`, `10 minutes`. */
+function formatSeconds(seconds: number): string {
+	const units = [
+		[86_400, 'day'],
+		[3600, 'hour'],
+		[60, 'minute'],
+		[1, 'second']
+	] as const;
+	const [size, name] = units.find(([size]) => seconds % size === 0) ?? [1, 'second'];
+	const count = seconds / size;
+	return count === 1 ? name : `${count} ${name}s`;
+}
+
 const waitOf = (result: RateLimiterRes) => Math.max(1, Math.ceil(result.msBeforeNext / 1000));
 
 /** The limits of one configuration on one store; every instance on the store shares them. */
@@ -103,6 +130,8 @@ export class Limits {
 	readonly #failureLimit: RateLimit;
 	readonly #health: Limiter;
 	readonly #upload: Limiter;
+	readonly #refusedUploads: Limiter;
+	readonly #uploadBytes: Limiter;
 	readonly #lookup: Limiter;
 	readonly #failures: Limiter;
 	/** Clients blocked for their failures, each for a full window from the one that did it. */
@@ -120,6 +149,8 @@ export class Limits {
 		};
 		this.#health = createLimiter(store, 'health', config.healthRateLimit, 'memory');
 		this.#upload = createLimiter(store, 'upload', config.uploadRateLimit, 'refuse');
+		this.#refusedUploads = createLimiter(store, 'refused-upload', REFUSED_UPLOAD_LIMIT, 'refuse');
+		this.#uploadBytes = createLimiter(store, 'upload-bytes', config.uploadByteLimit, 'refuse');
 		this.#lookup = createLimiter(store, 'lookup', config.lookupRateLimit, 'refuse');
 		this.#failures = createLimiter(store, 'failures', this.#failureLimit, 'refuse');
 		this.#blocks = createLimiter(
@@ -160,10 +191,83 @@ export class Limits {
 		return this.#consume(this.#health, limit, address, tooMany('health checks'), 'health');
 	}
 
-	/** Count one upload attempt against UPLOAD_RATE_LIMIT. @throws StoreUnavailableError */
+	/**
+	 * Count one upload against UPLOAD_RATE_LIMIT, before its work starts, so that however many
+	 * race (on any instance) no more than the limit get through. The upload gives it back with
+	 * `refundUpload` when it is refused: the limit counts stored drops (and access-key
+	 * collisions, which are guesses), not refusals. @throws StoreUnavailableError
+	 */
 	upload(address: string): Promise<LimitDecision> {
 		const limit = this.#config.uploadRateLimit;
 		return this.#consume(this.#upload, limit, address, tooMany('uploads'), 'upload');
+	}
+
+	/** Give back the count of an upload that stored nothing. @throws StoreUnavailableError */
+	async refundUpload(address: string): Promise<void> {
+		await this.#store(() => this.#upload.reward(this.#key(address), 1));
+	}
+
+	/**
+	 * Whether this client may start an upload at all, counting nothing: refused when
+	 * UPLOAD_RATE_LIMIT or REFUSED_UPLOAD_LIMIT is used up (cheap: two reads, before any
+	 * work). @throws StoreUnavailableError
+	 */
+	async uploadAllowed(address: string): Promise<LimitDecision> {
+		const key = this.#key(address);
+		const uploads = this.#config.uploadRateLimit;
+		const [counted, refused] = await this.#store(() =>
+			Promise.all([this.#upload.get(key), this.#refusedUploads.get(key)])
+		);
+		if (counted && counted.consumedPoints >= uploads.points) {
+			return tooMany('uploads')(waitOf(counted), headersFor(uploads, counted));
+		}
+		if (refused && refused.consumedPoints >= REFUSED_UPLOAD_LIMIT.points) {
+			return tooMany('refused uploads')(waitOf(refused), headersFor(REFUSED_UPLOAD_LIMIT, refused));
+		}
+		// The RateLimit-* headers come with the answer, counted (drops.ts).
+		return { ok: true, headers: {} };
+	}
+
+	/** Count one upload refused after its work started against REFUSED_UPLOAD_LIMIT. */
+	async recordRefusedUpload(address: string): Promise<void> {
+		await this.#store(() => this.#refusedUploads.penalty(this.#key(address), 1));
+	}
+
+	/**
+	 * Take `bytes` from this client's UPLOAD_BYTE_LIMIT, all or nothing: a refusal gives them
+	 * straight back, so it costs the client nothing. Atomic in the store, so instances sharing
+	 * it never let a client past its budget together. @throws StoreUnavailableError
+	 */
+	async takeUploadBytes(address: string, bytes: number): Promise<LimitDecision> {
+		const limit = this.#config.uploadByteLimit;
+		const key = this.#key(address);
+		try {
+			const result = await this.#uploadBytes.consume(key, bytes);
+			return { ok: true, headers: headersFor(limit, result) };
+		} catch (rejection) {
+			if (!(rejection instanceof RateLimiterRes)) throw new StoreUnavailableError(rejection);
+			const after = await this.#store(() => this.#uploadBytes.reward(key, bytes));
+			const retryAfterSeconds = waitOf(rejection);
+			return refuse('UPLOAD_BUDGET_EXCEEDED', {
+				detail: `This address may send ${formatBytes(limit.points)} of files per ${formatSeconds(limit.durationSeconds)}; ${formatBytes(Math.max(0, after.remainingPoints))} are left until the budget renews in ${retryAfterSeconds} s. A smaller file may still fit.`,
+				retryAfterSeconds,
+				headers: headersFor(limit, after)
+			});
+		}
+	}
+
+	/** Give back bytes taken from UPLOAD_BYTE_LIMIT and never read. @throws StoreUnavailableError */
+	async returnUploadBytes(address: string, bytes: number): Promise<void> {
+		if (bytes > 0) await this.#store(() => this.#uploadBytes.reward(this.#key(address), bytes));
+	}
+
+	/** Run a limiter's store command, turning a failure into StoreUnavailableError. */
+	async #store<T>(command: () => Promise<T>): Promise<T> {
+		try {
+			return await command();
+		} catch (error) {
+			throw new StoreUnavailableError(error);
+		}
 	}
 
 	/** Count one lookup, found or not, against LOOKUP_RATE_LIMIT. @throws StoreUnavailableError */

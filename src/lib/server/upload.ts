@@ -65,6 +65,12 @@ export async function checkBeforeReading(
 }
 
 /**
+ * Called with the file bytes received so far, before they go on; a promise when it must wait
+ * (the quotas take more from the store), which rejects with a RefusalError to stop the upload.
+ */
+export type ByteMeter = (received: number) => Promise<void> | undefined;
+
+/**
  * One pass over the plaintext: counts bytes (413 the moment the limit is passed), sniffs the
  * type from the first bytes (415 when not allowed, before anything else passes), hashes.
  */
@@ -76,11 +82,13 @@ class Inspector extends Transform {
 	readonly #allowed: readonly string[];
 	#head: Buffer[] | undefined = [];
 	#headBytes = 0;
+	readonly #meter: ByteMeter | undefined;
 
-	constructor(maxSize: number, allowed: readonly string[]) {
+	constructor(maxSize: number, allowed: readonly string[], meter?: ByteMeter) {
 		super();
 		this.#maxSize = maxSize;
 		this.#allowed = allowed;
+		this.#meter = meter;
 	}
 
 	get sha256(): string {
@@ -90,6 +98,14 @@ class Inspector extends Transform {
 	override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
 		this.size += chunk.length;
 		if (this.size > this.#maxSize) return done(tooLarge(this.#maxSize));
+		// The quotas (quotas.ts) cover these bytes before they go on: a promise means the meter
+		// is taking more from the store, and a rejection stops the upload.
+		const metering = this.#meter?.(this.size);
+		if (metering) metering.then(() => this.#take(chunk, done), done);
+		else this.#take(chunk, done);
+	}
+
+	#take(chunk: Buffer, done: TransformCallback): void {
 		this.#hash.update(chunk);
 		if (!this.#head) return done(null, chunk);
 		this.#head.push(chunk);
@@ -143,13 +159,13 @@ export type ReceivedUpload = {
  * @throws RefusalError for anything the client can fix; the part is removed on any failure.
  */
 export async function receiveUpload(
-	request: UploadRequest & { id: string; keyForSalt: FileKeyForSalt },
+	request: UploadRequest & { id: string; keyForSalt: FileKeyForSalt; meter?: ByteMeter },
 	{ config, files }: UploadContext
 ): Promise<ReceivedUpload> {
 	const temp = files.createTemp(request.id);
 	try {
 		const received = await parseMultipart(request, config, async (stream) => {
-			const inspector = new Inspector(config.maxFileSize, config.allowedMimeTypes);
+			const inspector = new Inspector(config.maxFileSize, config.allowedMimeTypes, request.meter);
 			const encrypt = await encryptNewFile(request.keyForSalt);
 			return pipeline(stream, inspector, encrypt, temp.stream).then(() => inspector);
 		});

@@ -1,4 +1,5 @@
 import type { RequestHandler } from './$types';
+import { clientAddress } from '$lib/server/http/client-address';
 import { refusalResponse } from '$lib/server/http/refusals';
 import { createdDropBody } from '$lib/server/http/responses';
 import { uploadRequest } from '$lib/server/http/upload-body';
@@ -15,8 +16,12 @@ export const trailingSlash = 'ignore';
 export const POST: RequestHandler = async (event) => {
 	const created = await services().drops.create({
 		...uploadRequest(event),
-		accessKey: event.request.headers.get('x-access-key')?.trim()
+		accessKey: event.request.headers.get('x-access-key')?.trim(),
+		address: clientAddress(event)
 	});
 	if (!created.ok) return refusalResponse(created);
-	return Response.json(createdDropBody(event.url, created), { status: 201 });
+	return Response.json(createdDropBody(event.url, created), {
+		status: 201,
+		headers: created.headers
+	});
 };

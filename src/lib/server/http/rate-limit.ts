@@ -30,7 +30,8 @@ function pageFor(routeId: string | null): PagePath | undefined {
 }
 
 /**
- * HEALTH_RATE_LIMIT on /health/, UPLOAD_RATE_LIMIT on uploads, and on every lookup route
+ * HEALTH_RATE_LIMIT on /health/, UPLOAD_RATE_LIMIT and REFUSED_UPLOAD_LIMIT (checked, not
+ * counted: drops.ts counts an upload once it costs something) on uploads, and on every lookup route
  * LOOKUP_RATE_LIMIT and then the brute-force block, per client. When the store is away the
  * limits on uploads and lookups fail closed (503): they cannot be enforced, so nothing is
  * allowed unlimited. A request whose client address cannot be read (ADDRESS_HEADER missing or
@@ -57,7 +58,9 @@ export const rateLimit: Handle = async ({ event, resolve }) => {
 
 async function decide(kind: 'health' | 'upload' | 'lookup', address: string) {
 	const { limits } = services();
-	if (kind !== 'lookup') return limits[kind](address);
+	if (kind === 'health') return limits.health(address);
+	// Checked, not counted: the upload counts itself once it costs something (drops.ts).
+	if (kind === 'upload') return limits.uploadAllowed(address);
 	// Every lookup is counted, found or not; then a client blocked for its failures is refused.
 	const rate = await limits.lookup(address);
 	if (!rate.ok) return rate;

@@ -439,7 +439,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 				operationId: 'upload',
 				summary: 'Upload a file and get its passphrase',
 				description:
-					'Streams the file in, encrypting it as it arrives (`curl -F file=@secret.pdf -F expiry=10 -F uses=1`). Fields may come before or after the file; fields other than `file`, `expiry` and `uses` are ignored. The type is detected from the bytes. Limited per client address by `UPLOAD_RATE_LIMIT`. Nothing is left on disk when an upload fails.',
+					'Streams the file in, encrypting it as it arrives (`curl -F file=@secret.pdf -F expiry=10 -F uses=1`). Fields may come before or after the file; fields other than `file`, `expiry` and `uses` are ignored. The type is detected from the bytes. Limited per client address by `UPLOAD_RATE_LIMIT` and `UPLOAD_BYTE_LIMIT`, and in all by `STORAGE_QUOTA` and `MAX_LIVE_DROPS`. Nothing is left on disk when an upload fails.',
 				tags: ['drops'],
 				parameters: [
 					{
@@ -482,16 +482,16 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 					),
 					'429': errorResponse(
 						429,
-						'Too many uploads from this client address (`UPLOAD_RATE_LIMIT`).',
-						['RATE_LIMITED'],
+						'Too many uploads from this client address (`RATE_LIMITED`: `UPLOAD_RATE_LIMIT` counts stored drops and access-key collisions; refused uploads have their own limit, 100 an hour), or it has sent its bytes for the window (`UPLOAD_BUDGET_EXCEEDED`: `UPLOAD_BYTE_LIMIT`; `RateLimit-Remaining` then counts bytes, and a smaller file may still fit). Refused before the body is read when the declared length does not fit, otherwise the moment it is passed.',
+						['RATE_LIMITED', 'UPLOAD_BUDGET_EXCEEDED'],
 						REFUSAL_HEADERS
 					),
 					'500': responseRef('InternalError'),
 					'503': responseRef('StoreUnavailable'),
 					'507': errorResponse(
 						507,
-						'Free disk space is under `MIN_FREE_DISK_MB` (`INSUFFICIENT_STORAGE`, before reading), or the disk filled up during the upload (`DISK_FULL`). Nothing was kept.',
-						['INSUFFICIENT_STORAGE', 'DISK_FULL']
+						'Free disk space is under `MIN_FREE_DISK_MB` (`INSUFFICIENT_STORAGE`, before reading), the storage quota is reached (`STORAGE_QUOTA`: `STORAGE_QUOTA` bytes or `MAX_LIVE_DROPS` drops across every instance; before reading when the declared length does not fit, otherwise the moment it is passed), or the disk filled up during the upload (`DISK_FULL`). Nothing was kept.',
+						['INSUFFICIENT_STORAGE', 'STORAGE_QUOTA', 'DISK_FULL']
 					)
 				}
 			}
