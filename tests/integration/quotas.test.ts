@@ -264,6 +264,31 @@ describe('two instances on one Redis', () => {
 	});
 });
 
+describe('a crash mid-upload', () => {
+	test("does not keep its quota: the restarted instance gives the dead upload's share back", async () => {
+		await flushRedis();
+		const env = { MAX_LIVE_DROPS: '1' };
+		const crashed = await serve(env);
+		const dying = streamUpload(crashed, randomBytes(256 * KiB), { firstBytes: 64 * KiB });
+		await waitFor(() => temp(crashed).length === 1, 5000, 'the part being written');
+		expect((await quotaTotals()).drops).toBe(1);
+		crashed.process.kill('SIGKILL');
+		await new Promise((resolve) => crashed.process.once('exit', resolve));
+		dying.abort();
+		expect((await quotaTotals()).drops).toBe(1);
+
+		// The same folders and Redis: start-up removes the dead upload's part and its hold.
+		const restarted = await startServer(
+			{ REDIS_URL: redis.url, UPLOAD_RATE_LIMIT: '1000/hour', ...env },
+			{ dir: crashed.dir }
+		);
+		servers.push(restarted);
+		expect(temp(restarted)).toEqual([]);
+		expect(await quotaTotals()).toEqual({ bytes: 0, drops: 0 });
+		expect((await upload(restarted.url, { data: 'after the crash' })).status).toBe(201);
+	});
+});
+
 describe('what the upload limit counts', () => {
 	test('refused uploads leave UPLOAD_RATE_LIMIT alone; a stored drop uses it', async () => {
 		const server = await serve({
