@@ -172,7 +172,7 @@ describe('the storage quota', () => {
 });
 
 describe('the cap on live drops', () => {
-	test('MAX_LIVE_DROPS drops are stored; the next is 507 until one is burned', async () => {
+	test('MAX_LIVE_DROPS drops are stored; the next is 507 until one is burned or destroyed', async () => {
 		await flushRedis();
 		const server = await serve({ MAX_LIVE_DROPS: '2' });
 		const keys: string[] = [];
@@ -191,7 +191,20 @@ describe('the cap on live drops', () => {
 		expect(download.body.toString()).toBe('one');
 		await waitFor(() => stored(server).length === 1, 2000, 'the burned file shredded');
 		expect(await quotaTotals()).toEqual({ bytes: storedBytes(server), drops: 1 });
-		expect((await upload(server.url, { data: 'three' })).status).toBe(201);
+		const again = await upload(server.url, { data: 'three' });
+		expect(again.status).toBe(201);
+
+		// Full again; destroying a drop ("Destroy now") gives its place back at once too.
+		expect((await upload(server.url, { data: 'four' })).status).toBe(507);
+		const destroyed = await request(`${server.url}/destroy`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ passphrase: json<{ key: string }>(again).key })
+		});
+		expect(destroyed.status).toBe(200);
+		await waitFor(() => stored(server).length === 1, 2000, 'the destroyed file shredded');
+		expect(await quotaTotals()).toEqual({ bytes: storedBytes(server), drops: 1 });
+		expect((await upload(server.url, { data: 'four' })).status).toBe(201);
 	});
 });
 

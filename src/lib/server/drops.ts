@@ -543,8 +543,9 @@ export function createDrops({
 			const burn = await store.burnDrop(id);
 			if (burn.state !== 'destroyed') return gone(burn.state);
 			log.info({ event: 'drop_burned', reason: 'destroyed' });
-			if (!(await store.isFileNeeded(id)) && (await files.shredStored(id))) {
-				log.info({ event: 'file_shredded', reason: 'burned' });
+			if (!(await store.isFileNeeded(id))) {
+				if (await files.shredStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });
+				await store.releaseQuota(id);
 			}
 			const ended = { remainingUses: 0, expiresAt: null, metadata: null };
 			return { ok: true, passphrase, status: 'burned', ...ended };
