@@ -132,6 +132,23 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * What an upload's multipart form can get wrong once its body is being read (400s): the
+ * OpenAPI document lists them, and drops.ts counts them as the client's own mistakes.
+ */
+export const UPLOAD_FORM_CODES = [
+	'MALFORMED_MULTIPART',
+	'MISSING_FILE',
+	'MULTIPLE_FILES',
+	'UNEXPECTED_FILE_FIELD',
+	'EMPTY_FIELD_NAME',
+	'FIELD_TOO_LONG',
+	'TOO_MANY_FIELDS',
+	'INVALID_EXPIRY',
+	'INVALID_USES',
+	'UPLOAD_INTERRUPTED'
+] as const satisfies readonly ErrorCode[];
+
 /** A word of a passphrase that is not in the list, with the nearest words that are. */
 export type UnknownWord = { position: number; word: string; suggestions: string[] };
 

@@ -34,7 +34,7 @@ import { StoreUnavailableError, type GoneState, type MetadataStore } from './sto
 import { messageOf, type Transfers } from './transfers';
 import { checkBeforeReading, receiveUpload, type UploadRequest } from './upload';
 import { checkQuota, declaredFileBytes, UploadAllowance } from './quotas';
-import type { ErrorCode } from '../errors';
+import { UPLOAD_FORM_CODES, type ErrorCode } from '../errors';
 
 /** Tombstones outlive the drop's expiry by this much, so `status` can still say what happened. */
 export const TOMBSTONE_GRACE_MS = 60 * 60_000;
@@ -80,16 +80,7 @@ export type CreatedDrop = {
  * refusals (quota, disk, store, load) do not.
  */
 const CLIENT_MISTAKES_WHILE_READING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-	'MALFORMED_MULTIPART',
-	'MISSING_FILE',
-	'MULTIPLE_FILES',
-	'UNEXPECTED_FILE_FIELD',
-	'EMPTY_FIELD_NAME',
-	'FIELD_TOO_LONG',
-	'TOO_MANY_FIELDS',
-	'INVALID_EXPIRY',
-	'INVALID_USES',
-	'UPLOAD_INTERRUPTED',
+	...UPLOAD_FORM_CODES,
 	'FILE_TOO_LARGE',
 	'UNSUPPORTED_FILE_TYPE'
 ]);

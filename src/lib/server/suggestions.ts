@@ -78,14 +78,8 @@ export class SuggestionIndex {
 	*#wordsWith(hash: number): Generator<number> {
 		const first = hash * this.#slots;
 		const end = first + this.#slots;
-		let low = 0;
-		let high = this.#entries.length;
-		while (low < high) {
-			const middle = (low + high) >>> 1;
-			if (this.#entries[middle]! < first) low = middle + 1;
-			else high = middle;
-		}
-		for (let i = low; i < this.#entries.length && this.#entries[i]! < end; i++) {
+		const entries = this.#entries;
+		for (let i = lowerBound(entries, first); i < entries.length && entries[i]! < end; i++) {
 			yield this.#entries[i]! - first;
 		}
 	}
@@ -125,15 +119,25 @@ export class SuggestionIndex {
 
 	/** The words that begin with `prefix`. */
 	*#completions(prefix: string): Generator<string> {
-		let low = 0;
-		let high = this.#sorted.length;
-		while (low < high) {
-			const middle = (low + high) >>> 1;
-			if (this.#sorted[middle]! < prefix) low = middle + 1;
-			else high = middle;
-		}
-		for (let i = low; i < this.#sorted.length && this.#sorted[i]!.startsWith(prefix); i++) {
+		const sorted = this.#sorted;
+		for (
+			let i = lowerBound(sorted, prefix);
+			i < sorted.length && sorted[i]!.startsWith(prefix);
+			i++
+		) {
 			yield this.#sorted[i]!;
 		}
 	}
+}
+
+/** The first index of `sorted` (ascending) whose value is not below `value`: a binary search. */
+function lowerBound<T extends number | string>(sorted: ArrayLike<T>, value: T): number {
+	let low = 0;
+	let high = sorted.length;
+	while (low < high) {
+		const middle = (low + high) >>> 1;
+		if (sorted[middle]! < value) low = middle + 1;
+		else high = middle;
+	}
+	return low;
 }

@@ -12,7 +12,7 @@
  */
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { version } from '../../../../package.json';
-import { ERRORS, type ErrorCode } from '../../errors';
+import { ERRORS, UPLOAD_FORM_CODES, type ErrorCode } from '../../errors';
 import { USES, WordList } from '../../schemas';
 import {
 	COMPONENT_SCHEMAS,
@@ -192,16 +192,7 @@ const KEY_PARAMETER: Ref = { $ref: '#/components/parameters/key' };
 
 const UPLOAD_400_CODES = [
 	'NOT_MULTIPART',
-	'MALFORMED_MULTIPART',
-	'MISSING_FILE',
-	'MULTIPLE_FILES',
-	'UNEXPECTED_FILE_FIELD',
-	'EMPTY_FIELD_NAME',
-	'FIELD_TOO_LONG',
-	'TOO_MANY_FIELDS',
-	'INVALID_EXPIRY',
-	'INVALID_USES',
-	'UPLOAD_INTERRUPTED',
+	...UPLOAD_FORM_CODES,
 	'INVALID_ACCESS_KEY',
 	'INVALID_CLIENT_ADDRESS'
 ] as const satisfies readonly ErrorCode[];
