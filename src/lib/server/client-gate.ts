@@ -1,11 +1,13 @@
 /**
  * Lookups and uploads from one client address run at most KDF_CONCURRENCY at a time; the rest
  * of that client's requests wait their turn (an upload waits before it reads a byte of its
- * body, and holds its place until it is stored or refused). Two reasons:
+ * body, and holds its place until it is stored or refused). Three reasons:
  *   - fairness: one client firing a hundred lookups holds at most KDF_CONCURRENCY places in
- *     the scrypt queue, so everyone else waits for a few derivations, not for all of its.
- *     (The brute-force block no longer depends on it: each lookup takes its guess in one
- *     store step before any work, Limits.takeGuess.)
+ *     the scrypt queue, so everyone else waits for a few derivations, not for all of its;
+ *   - brute force: a failed lookup is counted only after its scrypt and its store read, so
+ *     lookups started together used to pass the block check together (N parallel guesses).
+ *     With the block re-checked inside the gate, a client gets at most DOWNLOAD_FAIL_LIMIT
+ *     + KDF_CONCURRENCY - 1 guesses per window (per instance).
  *   - uploads: each draws a passphrase (one scrypt), encrypts and writes; 62 uploads at once
  *     from two addresses used to stream 600 MiB in 5 s. Now one address streams at most
  *     KDF_CONCURRENCY at a time, and its uploads and lookups share those places.

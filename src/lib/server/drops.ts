@@ -376,19 +376,20 @@ export function createDrops({
 		};
 	}
 
-	/** The answer for a drop that is not there: a tombstone says why; unknown is a failure. */
-	function gone(state: GoneState): Refusal {
+	/** The answer for a drop that is not there: a tombstone says why; unknown counts a failure. */
+	async function gone(state: GoneState, address: string): Promise<Refusal> {
 		if (state === 'burned') return refuse('ALREADY_DOWNLOADED');
 		if (state === 'expired') return refuse('EXPIRED');
+		await limits.recordLookupFailure(address);
 		return refuse('UNKNOWN_PASSPHRASE');
 	}
 
 	/**
 	 * A lookup by a client: its name's syntax checked first (malformed input never waits in
-	 * the gate), then through its gate (client-gate.ts), where it takes one of the client's
-	 * guesses before any scrypt or store read (Limits.takeGuess: the block holds exactly,
-	 * across instances); an unknown name spends it, any other answer gives it back. The gate
-	 * is held until the outcome is known (and the guess settled), not while a download streams.
+	 * the gate), then through its gate (client-gate.ts), with the brute-force block checked
+	 * again once it holds its place, since failures counted while it waited may have earned
+	 * one. The gate is held until the outcome is known (and a failure counted), not while a
+	 * download streams.
 	 */
 	function lookup<T>(
 		input: DropName,
@@ -399,18 +400,9 @@ export function createDrops({
 			const named = await readName(input, address);
 			if (!named.ok) return named;
 			return throughClientGate(address, async () => {
-				const guess = await limits.takeGuess(address);
-				if (!guess.ok) return guess;
-				let outcome: Outcome<T>;
-				try {
-					outcome = await work(await resolve(named));
-				} catch (error) {
-					await guess.answered();
-					throw error;
-				}
-				if (!outcome.ok && outcome.code === 'UNKNOWN_PASSPHRASE') await guess.failed();
-				else await guess.answered();
-				return outcome;
+				const block = await limits.lookupBlock(address);
+				if (!block.ok) return block;
+				return work(await resolve(named));
 			});
 		}).then(counted);
 	}
@@ -419,7 +411,7 @@ export function createDrops({
 	function status(input: DropName, address: string): Promise<Outcome<DropStatus>> {
 		return lookup(input, address, async ({ passphrase, keys }) => {
 			const found = await store.readDrop(keys.lookupId);
-			if (found.state === 'unknown') return gone('unknown');
+			if (found.state === 'unknown') return gone('unknown', address);
 			if (found.state !== 'active') {
 				const ended = { remainingUses: 0, expiresAt: null, metadata: null };
 				return { ok: true, passphrase, status: found.state, ...ended };
@@ -444,7 +436,7 @@ export function createDrops({
 			if (passphrase === null) throw new Error('A lookup by passphrase has its passphrase');
 			const claim = await store.claimPreview(keys.lookupId);
 			if (claim.state === 'already_previewed') return refuse('PREVIEW_ALREADY_SEEN');
-			if (claim.state !== 'claimed') return gone(claim.state);
+			if (claim.state !== 'claimed') return gone(claim.state, address);
 			return {
 				ok: true,
 				passphrase,
@@ -464,7 +456,7 @@ export function createDrops({
 		return lookup(input, address, async ({ keys }) => {
 			const id = keys.lookupId;
 			const claim = await store.claimUse(id, readerTtlMs);
-			if (claim.state !== 'claimed') return gone(claim.state);
+			if (claim.state !== 'claimed') return gone(claim.state, address);
 
 			// From here until its reader is released, this download holds up a shutdown and
 			// keeps its reader mark alive. Every way out below ends in finish(), which stops the
@@ -532,7 +524,7 @@ export function createDrops({
 		return lookup(input, address, async ({ passphrase, keys }) => {
 			const id = keys.lookupId;
 			const burn = await store.burnDrop(id);
-			if (burn.state !== 'destroyed') return gone(burn.state);
+			if (burn.state !== 'destroyed') return gone(burn.state, address);
 			log.info({ event: 'drop_burned', reason: 'destroyed' });
 			if (!(await store.isFileNeeded(id))) {
 				if (await files.shredStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });

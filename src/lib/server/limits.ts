@@ -20,15 +20,6 @@ export type LimitDecision = { ok: true; headers: Record<string, string> } | Refu
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
-/** One guess taken from a client's DOWNLOAD_FAIL_LIMIT (`Limits.takeGuess`), to be settled once. */
-export type Guess = {
-	ok: true;
-	/** The name was unknown: the guess is spent. @throws StoreUnavailableError */
-	failed(): Promise<void>;
-	/** Any other answer (or none, the lookup broke off): the guess is given back. */
-	answered(): Promise<void>;
-};
-
 /**
  * Malformed passphrases (words not in the list) cost no scrypt and are not failures, but a
  * client sending nothing else is still limited: 30 per 10 minutes per address.
@@ -134,8 +125,6 @@ export class Limits {
 	readonly #uploadBytes: Limiter;
 	readonly #lookup: Limiter;
 	readonly #failures: Limiter;
-	/** Clients blocked for their failures, each for a full window from the one that did it. */
-	readonly #blocks: Limiter;
 	readonly #malformed: Limiter;
 	readonly #metrics: Metrics;
 
@@ -153,12 +142,6 @@ export class Limits {
 		this.#uploadBytes = createLimiter(store, 'upload-bytes', config.uploadByteLimit, 'refuse');
 		this.#lookup = createLimiter(store, 'lookup', config.lookupRateLimit, 'refuse');
 		this.#failures = createLimiter(store, 'failures', this.#failureLimit, 'refuse');
-		this.#blocks = createLimiter(
-			store,
-			'blocked',
-			{ points: 1, durationSeconds: config.downloadBlockWindowSeconds, text: 'blocked' },
-			'refuse'
-		);
 		this.#malformed = createLimiter(store, 'malformed', MALFORMED_LIMIT, 'refuse');
 	}
 
@@ -290,80 +273,41 @@ export class Limits {
 	/**
 	 * Whether this client has used up DOWNLOAD_FAIL_LIMIT failed lookups: then it is blocked
 	 * from every lookup route until DOWNLOAD_BLOCK_WINDOW has passed since its last failure.
-	 * A read only, for the edge's early refusal; `takeGuess` is what holds exactly.
 	 * @throws StoreUnavailableError (fail closed: the caller refuses the lookup)
 	 */
 	async lookupBlock(address: string): Promise<LimitDecision> {
+		const limit = this.#failureLimit;
 		let current: RateLimiterRes | null;
 		try {
-			current = await this.#blocks.get(this.#key(address));
+			current = await this.#failures.get(this.#key(address));
 		} catch (error) {
 			throw new StoreUnavailableError(error);
 		}
-		return current && current.consumedPoints > 1
-			? this.#blocked(current)
-			: { ok: true, headers: {} };
-	}
-
-	/**
-	 * Take one of this client's DOWNLOAD_FAIL_LIMIT guesses before the lookup is worked out,
-	 * and settle it once the answer is known: an unknown name keeps it (a failure), any other
-	 * answer gives it back. Counting and comparing is one step in the store
-	 * (rate-limiter-flexible's consume: INCRBY in one Lua script on Redis), so lookups racing
-	 * on several instances get exactly DOWNLOAD_FAIL_LIMIT guesses between them; counting
-	 * after the lookup, as before, let each instance's concurrent lookups pass the check
-	 * together. The counter is only ever added to and given back to, never overwritten (a
-	 * block is its own key), so a give-back can never lift a block. The failure that took the
-	 * last guess blocks the client for a full window: the failing lookup that counted last
-	 * always saw the count at the limit. The price: one more store write for a lookup that
-	 * finds its drop (the give-back), and a client at its last guess with several lookups in
-	 * flight may be refused (or blocked) one guess early.
-	 * @throws StoreUnavailableError (fail closed)
-	 */
-	async takeGuess(address: string): Promise<Guess | Refusal> {
-		const key = this.#key(address);
-		const { points, durationSeconds } = this.#failureLimit;
-		let taken: RateLimiterRes;
-		try {
-			taken = await this.#failures.consume(key);
-		} catch (rejection) {
-			if (!(rejection instanceof RateLimiterRes)) throw new StoreUnavailableError(rejection);
-			// Over the limit: this lookup is not made, so it is no guess; give the count back.
-			await this.#failures.reward(key, 1).catch(() => undefined);
-			return this.#blocked(rejection);
+		if (current && current.consumedPoints >= limit.points) {
+			const retryAfterSeconds = waitOf(current);
+			this.#metrics.limitHit('failed_lookups');
+			return refuse('TOO_MANY_FAILED_LOOKUPS', {
+				detail: `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`,
+				retryAfterSeconds,
+				headers: headersFor(limit, current)
+			});
 		}
-		let settled = false;
-		return {
-			ok: true,
-			failed: async () => {
-				if (settled) return;
-				settled = true;
-				// The block runs a full window from the failure that earned it, not from the first one.
-				if (taken.consumedPoints < points) return;
-				try {
-					await this.#blocks.block(key, durationSeconds);
-					this.#metrics.blockStarted(durationSeconds);
-				} catch (error) {
-					throw new StoreUnavailableError(error);
-				}
-			},
-			answered: async () => {
-				if (settled) return;
-				settled = true;
-				// Best effort: a lookup that found its drop is not refused because this failed;
-				// the guess then counts until the window ends.
-				await this.#failures.reward(key, 1).catch(() => undefined);
-			}
-		};
+		return { ok: true, headers: {} };
 	}
 
-	#blocked(current: RateLimiterRes): Refusal {
-		const retryAfterSeconds = waitOf(current);
-		this.#metrics.limitHit('failed_lookups');
-		return refuse('TOO_MANY_FAILED_LOOKUPS', {
-			detail: `Too many unknown passphrases from this address. It is blocked for ${Math.ceil(retryAfterSeconds / 60)} more minute(s).`,
-			retryAfterSeconds,
-			headers: headersFor(this.#failureLimit, current)
-		});
+	/** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
+	async recordLookupFailure(address: string): Promise<void> {
+		const { points, durationSeconds } = this.#failureLimit;
+		const key = this.#key(address);
+		try {
+			const result = await this.#failures.penalty(key, 1);
+			// The block runs a full window from the failure that earned it, not from the first one.
+			if (result.consumedPoints >= points) {
+				await this.#failures.block(key, durationSeconds);
+				this.#metrics.blockStarted(durationSeconds);
+			}
+		} catch (error) {
+			throw new StoreUnavailableError(error);
+		}
 	}
 }
