@@ -1,5 +1,8 @@
 // The load generator: one process, separate from the server's, that runs one bounded cell
 // (N requests at concurrency C against 127.0.0.1) and prints its measurements as JSON.
+// Each of the C clients connects from its own loopback address (127.0.1.1, 127.0.1.2, ...):
+// C clients are C browsers, and the server gives one address only KDF_CONCURRENCY lookups or
+// uploads at a time (client-gate.ts), which would otherwise measure one address's queue.
 //
 //   node bench/load.js '<json spec>'
 //   spec: { op: 'upload'|'download', way: 'passphrase'|'access'|'raw', url, size,
@@ -23,7 +26,16 @@ import http from 'node:http';
 import { promisify } from 'node:util';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
-const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+/** One keep-alive connection per client, from that client's own address. */
+const agents = Array.from(
+	{ length: spec.concurrency },
+	(_, client) =>
+		new http.Agent({
+			keepAlive: true,
+			maxSockets: 1,
+			localAddress: `127.0.${1 + Math.floor(client / 250)}.${1 + (client % 250)}`
+		})
+);
 const isUpload = spec.op === 'upload';
 
 const payload = randomBytes(spec.size);
@@ -71,7 +83,7 @@ function requestFor(index) {
 }
 
 /** @returns {Promise<{ status: number, bytes: number, ms: number, body: string }>} */
-function once(index) {
+function once(index, agent) {
 	return new Promise((resolve) => {
 		const started = performance.now();
 		const { method, url, headers } = requestFor(index);
@@ -104,15 +116,15 @@ function once(index) {
 const results = [];
 let next = 0;
 const started = performance.now();
-async function worker() {
+async function client(agent) {
 	while (next < spec.requests) {
 		const index = next++;
-		results.push({ index, ...(await once(index)) });
+		results.push({ index, ...(await once(index, agent)) });
 	}
 }
-await Promise.all(Array.from({ length: spec.concurrency }, worker));
+await Promise.all(agents.map(client));
 const wallMs = performance.now() - started;
-agent.destroy();
+for (const agent of agents) agent.destroy();
 
 const expected = isUpload ? 201 : 200;
 const ok = results.filter((r) => r.status === expected && (isUpload || r.bytes === spec.size));
