@@ -20,6 +20,7 @@ import { checkHealth } from '$lib/server/health';
 import { startJobs } from '$lib/server/jobs';
 import { initLog, log } from '$lib/server/log';
 import { createMetrics, noMetrics, watchConnection } from '$lib/server/metrics';
+import { quotaLimits, quotaUsage } from '$lib/server/quotas';
 import { registerShutdown } from '$lib/server/shutdown';
 import { startServices } from '$lib/server/services';
 import { openStore } from '$lib/server/store';
@@ -55,6 +56,10 @@ export const init: ServerInit = async () => {
 			return { freeBytes: disk.bavail * disk.bsize, sizeBytes: disk.blocks * disk.bsize };
 		},
 		lastCleanSweep: () => store.readHeartbeat(CLEAN_SWEEP_MARK),
+		quota: async () => ({
+			usage: await quotaUsage(store),
+			limits: quotaLimits(config)
+		}),
 		storeUp: watchConnection(store instanceof RedisStore ? store.client : undefined, metrics)
 	});
 	await startMetricsServer(config, metrics, log());

@@ -3,7 +3,7 @@
  * into the plain sentences the pages show. Universal (browser) code; the API itself is
  * src/routes/*.
  */
-import { ERRORS, isErrorCode, pageMessage, type ErrorCode, type UnknownWord } from './errors';
+import { ERRORS, isErrorCode, type Failure, type UnknownWord } from './errors';
 import { formatWait } from './format';
 
 /** What a page shows about a drop that was just sent (the send page's action answers it). */
@@ -28,16 +28,7 @@ export type DropInfo = {
 	sha256?: string | null;
 };
 
-export type { UnknownWord };
-
-/** A refusal as the pages see it: a code of the catalogue, or NETWORK / HTTP_<status>. */
-export type Failure = {
-	status: number;
-	code: ErrorCode | 'NETWORK' | `HTTP_${number}`;
-	message: string;
-	retryAfter?: number;
-	unknownWords?: UnknownWord[];
-};
+export type { Failure, UnknownWord };
 
 /** The sentence for a failure: the server's own, with waits spelled out for people. */
 export function explain(failure: {
@@ -83,27 +74,6 @@ export function failureFrom(
 	if (Array.isArray(record.unknown_words)) {
 		failure.unknownWords = record.unknown_words as UnknownWord[];
 	}
-	return failure;
-}
-
-/**
- * A refusal as a page's form action answers it (and as the page shows it): the catalogue's
- * status, and the refusal's own sentence (the unknown words, the size limit) or else the
- * catalogue's sentence for pages. Both paths of a page render this one shape.
- */
-export function pageFailure(refusal: {
-	code: ErrorCode;
-	detail?: string;
-	retryAfterSeconds?: number;
-	unknownWords?: UnknownWord[];
-}): Failure {
-	const failure: Failure = {
-		status: ERRORS[refusal.code].status,
-		code: refusal.code,
-		message: refusal.detail ?? pageMessage(refusal.code),
-		retryAfter: refusal.retryAfterSeconds
-	};
-	if (refusal.unknownWords) failure.unknownWords = refusal.unknownWords;
 	return failure;
 }
 

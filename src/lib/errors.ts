@@ -173,3 +173,33 @@ export function pageMessage(code: ErrorCode): string {
 	const entry: { detail: string; page?: string } = ERRORS[code];
 	return entry.page ?? entry.detail;
 }
+
+/** A refusal as the pages see it: a code of the catalogue, or NETWORK / HTTP_<status>. */
+export type Failure = {
+	status: number;
+	code: ErrorCode | 'NETWORK' | `HTTP_${number}`;
+	message: string;
+	retryAfter?: number;
+	unknownWords?: UnknownWord[];
+};
+
+/**
+ * A refusal as a page's form action answers it (and as the page shows it): the catalogue's
+ * status, and the refusal's own sentence (the unknown words, the size limit) or else the
+ * catalogue's sentence for pages. Both paths of a page render this one shape.
+ */
+export function pageFailure(refusal: {
+	code: ErrorCode;
+	detail?: string;
+	retryAfterSeconds?: number;
+	unknownWords?: UnknownWord[];
+}): Failure {
+	const failure: Failure = {
+		status: ERRORS[refusal.code].status,
+		code: refusal.code,
+		message: refusal.detail ?? pageMessage(refusal.code),
+		retryAfter: refusal.retryAfterSeconds
+	};
+	if (refusal.unknownWords) failure.unknownWords = refusal.unknownWords;
+	return failure;
+}

@@ -20,11 +20,11 @@ import { deriveAccessKey, noticeIfSlow, prepareAccessKeyWorker } from './access-
 import {
 	failureOutsideAction,
 	NETWORK_FAILURE,
-	pageFailure,
 	readFailure,
 	type DropInfo,
 	type Failure
 } from './api-client';
+import { pageFailure } from './errors';
 import { describeMalformed } from './passphrase';
 import { loadWords, checkPassphrase } from './words';
 

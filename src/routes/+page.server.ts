@@ -1,12 +1,10 @@
-import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { pageFailure } from '$lib/api-client';
+import { pageFailure } from '$lib/errors';
 import type { SendAnswer } from '$lib/sender.svelte';
 import { getConfig } from '$lib/server/config';
 import { clientAddress } from '$lib/server/http/client-address';
-import { readRefusal } from '$lib/server/http/refusals';
+import { readRefusal, refusedAction } from '$lib/server/http/refusals';
 import { uploadRequest } from '$lib/server/http/upload-body';
-import { statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 
 /** What the page must know before a byte is sent: the size limit and any type restriction. */
@@ -40,7 +38,7 @@ export const actions: Actions = {
 			address: clientAddress(event)
 		});
 		if (!created.ok) {
-			return fail(statusOf(created), {
+			return refusedAction(created, {
 				sent: null,
 				failure: pageFailure(created)
 			} satisfies SendAnswer);

@@ -24,7 +24,13 @@ const TOKEN = randomBytes(24).toString('base64url');
 const FILENAME = 'quarterly-secret-report.txt';
 const FILE = randomBytes(200_000);
 
-const { server } = serverForTests({ METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
+const MAX_LIVE_DROPS = 77;
+const { server } = serverForTests({
+	METRICS_PORT: '0',
+	METRICS_TOKEN: TOKEN,
+	MAX_LIVE_DROPS: String(MAX_LIVE_DROPS),
+	STORAGE_QUOTA: '3M'
+});
 let metricsUrl: string;
 let prometheus: TestPrometheus;
 
@@ -75,6 +81,11 @@ describe('a real Prometheus scraping the metrics port', () => {
 		await scraped('raven_zero_uploads_total', 1);
 		expect(await prometheus.value('raven_zero_live_drops')).toBe(1);
 		expect(await prometheus.value('raven_zero_stored_bytes')).toBe(encryptedSize(FILE.length));
+		// The quota's running totals, read from the store at scrape time, and their limits.
+		expect(await prometheus.value('raven_zero_quota_used_drops')).toBe(1);
+		expect(await prometheus.value('raven_zero_quota_used_bytes')).toBe(encryptedSize(FILE.length));
+		expect(await prometheus.value('raven_zero_quota_limit_drops')).toBe(MAX_LIVE_DROPS);
+		expect(await prometheus.value('raven_zero_quota_limit_bytes')).toBe(3 * 1024 * 1024);
 
 		const downloaded = await request(`${server.url}/download/${passphrase}`);
 		expect(downloaded.status).toBe(200);
@@ -93,6 +104,8 @@ describe('a real Prometheus scraping the metrics port', () => {
 					'raven_zero_download_bytes_total',
 					'raven_zero_live_drops',
 					'raven_zero_stored_bytes',
+					'raven_zero_quota_used_drops',
+					'raven_zero_quota_used_bytes',
 					// one scrypt each: the drawn passphrase, the download, the unknown passphrase
 					'raven_zero_kdf_run_seconds_count',
 					'raven_zero_kdf_wait_seconds_count',
@@ -112,6 +125,8 @@ describe('a real Prometheus scraping the metrics port', () => {
 			raven_zero_download_bytes_total: FILE.length,
 			raven_zero_live_drops: 0,
 			raven_zero_stored_bytes: 0,
+			raven_zero_quota_used_drops: 0,
+			raven_zero_quota_used_bytes: 0,
 			raven_zero_kdf_run_seconds_count: 3,
 			raven_zero_kdf_wait_seconds_count: 3,
 			raven_zero_kdf_shed_total: 0,
@@ -134,6 +149,28 @@ describe('a real Prometheus scraping the metrics port', () => {
 		expect(await prometheus.value('raven_zero_disk_free_bytes')).toBeGreaterThan(0);
 		expect(await prometheus.value('raven_zero_health_up{service="redis"}')).toBe(1);
 		expect(await prometheus.value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+	});
+
+	test('a refusal answered by a page action is counted once, like one answered as JSON', async () => {
+		const series = 'raven_zero_refusals_total{code="UNKNOWN_PASSPHRASE"}';
+		const valueNow = async () => {
+			const text = await (await fetch(metricsUrl, { headers: bearer(TOKEN) })).text();
+			const line = text.split('\n').find((row) => row.startsWith(`${series} `));
+			return Number(line?.slice(series.length + 1));
+		};
+		const before = await valueNow();
+		const checked = await request(`${server.url}/r?/check`, {
+			method: 'POST',
+			from: '127.0.0.31',
+			headers: {
+				accept: 'text/html',
+				origin: server.url,
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: 'passphrase=abacus-abdomen-abide-able'
+		});
+		expect(checked.status).toBe(404);
+		expect(await valueNow()).toBe(before + 1);
 	});
 
 	test('promtool check metrics accepts the exposition, which carries no secret', async () => {
@@ -180,7 +217,7 @@ describe('docs/monitoring against the same Prometheus', () => {
 			data: { groups: { rules: { name: string; health: string; state: string }[] }[] };
 		};
 		const rules = body.data.groups.flatMap((group) => group.rules);
-		expect(rules.map(({ name }) => name)).toHaveLength(6);
+		expect(rules.map(({ name }) => name)).toHaveLength(7);
 		for (const rule of rules) expect(rule, rule.name).toMatchObject({ health: 'ok' });
 		expect(await prometheus.query('ALERTS')).toEqual([]);
 	});

@@ -34,11 +34,9 @@ async function valueOf(metrics: ReturnType<typeof createMetrics>, series: string
 	return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-test('a refusal seen by the use case and by the HTTP answer is counted once', async () => {
+test('refusals are counted by code, and every code of the catalogue is there from 0', async () => {
 	const metrics = createMetrics();
-	const refusal = refuse('UNKNOWN_PASSPHRASE');
-	metrics.refused(refusal);
-	metrics.refused(refusal);
+	metrics.refused(refuse('UNKNOWN_PASSPHRASE'));
 	metrics.refused(refuse('UNKNOWN_PASSPHRASE'));
 	expect(await valueOf(metrics, 'raven_zero_refusals_total{code="UNKNOWN_PASSPHRASE"}')).toBe(2);
 	expect(await valueOf(metrics, 'raven_zero_refusals_total{code="EXPIRED"}')).toBe(0);

@@ -22,7 +22,7 @@ beforeAll(() => requirePrometheus());
 describe('alert rules', () => {
 	test('promtool check rules accepts them', () => {
 		const checked = promtool(['check', 'rules', path.join(DIR, 'alerts.yml')]);
-		expect(checked.output).toContain('SUCCESS: 6 rules found');
+		expect(checked.output).toContain('SUCCESS: 7 rules found');
 		expect(checked.code).toBe(0);
 	});
 
@@ -39,6 +39,7 @@ describe('alert rules', () => {
 			'RavenZeroDegraded',
 			'RavenZeroShredderLagging',
 			'RavenZeroDiskAlmostFull',
+			'RavenZeroQuotaAlmostFull',
 			'RavenZeroKdfShedding',
 			'RavenZeroBruteForceBlocks'
 		]);

@@ -168,15 +168,9 @@ export function createDrops({
 	function create(input: UploadInput): Promise<Outcome<CreatedDrop & { passphrase: string }>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>>;
 	function create(input: CreateInput): Promise<Outcome<CreatedDrop>> {
-		return transfers
-			.track(guarded(() => throughClientGate(input.address, () => admitAndStore(input))))
-			.then(counted);
-	}
-
-	/** Count a refusal of a use case (metrics.ts counts each refusal once). */
-	function counted<T extends Outcome<unknown>>(outcome: T): T {
-		if (!outcome.ok) metrics.refused(outcome);
-		return outcome;
+		return transfers.track(
+			guarded(() => throughClientGate(input.address, () => admitAndStore(input)))
+		);
 	}
 
 	/**
@@ -404,7 +398,7 @@ export function createDrops({
 				if (!block.ok) return block;
 				return work(await resolve(named));
 			});
-		}).then(counted);
+		});
 	}
 
 	/** What is waiting under a passphrase, without consuming anything. */

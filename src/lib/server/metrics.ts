@@ -17,6 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ERRORS, type ErrorCode } from '../errors';
 import type { Refusal } from './refusal';
 import type { HealthReport } from '../schemas';
+import type { QuotaLimits, QuotaUsage } from './store/types';
 
 /** Buckets from 1 ms to 60 s: they tell 5 ms from 10 ms and 5 s from 10 s. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -53,6 +54,8 @@ export type MetricSources = {
 	/** When the last expiry sweep that left no ended file started (any instance), if known. */
 	lastCleanSweep(): Promise<number | undefined>;
 	storeUp(): boolean;
+	/** The storage quotas' running totals (one store read) and their limits (quotas.ts). */
+	quota(): Promise<{ usage: QuotaUsage; limits: QuotaLimits }>;
 };
 
 /** The hooks the key derivation calls (crypto/keys.ts). */
@@ -106,6 +109,15 @@ export const noMetrics: Metrics = {
 
 function statusClass(status: number): string {
 	return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'aborted';
+}
+
+/** `read`, shared by every caller while one read is in progress (one per scrape). */
+function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+	let pending: Promise<T> | undefined;
+	return () =>
+		(pending ??= read().finally(() => {
+			pending = undefined;
+		}));
 }
 
 /** Build the process's registry and its hooks. */
@@ -162,7 +174,7 @@ export function createMetrics(): Metrics {
 	});
 	const kdfShed = new Counter({
 		name: 'raven_zero_kdf_shed_total',
-		help: 'Passphrase requests refused at once (503 SERVER_BUSY) because KDF_QUEUE_LIMIT were already waiting.',
+		help: 'Passphrase requests shed with 503 SERVER_BUSY: KDF_QUEUE_LIMIT were already waiting, or they waited KDF_MAX_WAIT_MS.',
 		registers
 	});
 	new Gauge({
@@ -193,23 +205,53 @@ export function createMetrics(): Metrics {
 		help: 'When this instance last counted the storage folder (the expiry sweep, every minute on one instance).',
 		registers
 	});
-	new Gauge({
-		name: 'raven_zero_disk_free_bytes',
-		help: 'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape). Shared storage: read with max().',
-		registers,
-		async collect() {
-			if (!sources) return;
-			const disk = await sources.disk().catch(() => ({ freeBytes: NaN, sizeBytes: NaN }));
-			this.set(disk.freeBytes);
-			diskSize.set(disk.sizeBytes);
-		}
-	});
-	// Declared after disk_free, whose collect sets it: the registry serialises in this order.
-	const diskSize = new Gauge({
-		name: 'raven_zero_disk_size_bytes',
-		help: 'Size of the file system of STORAGE_PATH. Shared storage: read with max().',
-		registers
-	});
+	// Gauges read together at scrape time share one read: the registry collects every metric
+	// at once, so a gauge set inside another's collect would show the previous scrape's value.
+	const disk = sharedRead(() =>
+		sources ? sources.disk().catch(() => undefined) : Promise.resolve(undefined)
+	);
+	const quota = sharedRead(() =>
+		sources ? sources.quota().catch(() => undefined) : Promise.resolve(undefined)
+	);
+	const gaugeOf = (name: string, help: string, read: () => Promise<number | undefined>) =>
+		new Gauge({
+			name,
+			help,
+			registers,
+			async collect() {
+				this.set((await read()) ?? NaN);
+			}
+		});
+	gaugeOf(
+		'raven_zero_disk_free_bytes',
+		'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape). Shared storage: read with max().',
+		async () => (await disk())?.freeBytes
+	);
+	gaugeOf(
+		'raven_zero_disk_size_bytes',
+		'Size of the file system of STORAGE_PATH. Shared storage: read with max().',
+		async () => (await disk())?.sizeBytes
+	);
+	gaugeOf(
+		'raven_zero_quota_used_bytes',
+		'Bytes held against STORAGE_QUOTA by stored drops and uploads in progress, across every instance (one store read per scrape). Shared: read with max().',
+		async () => (await quota())?.usage.bytes
+	);
+	gaugeOf(
+		'raven_zero_quota_limit_bytes',
+		'STORAGE_QUOTA: past it uploads are refused with 507 (+Inf when unlimited).',
+		async () => (await quota())?.limits.maxBytes
+	);
+	gaugeOf(
+		'raven_zero_quota_used_drops',
+		'Live drops and uploads in progress counted against MAX_LIVE_DROPS, across every instance. Shared: read with max().',
+		async () => (await quota())?.usage.drops
+	);
+	gaugeOf(
+		'raven_zero_quota_limit_drops',
+		'MAX_LIVE_DROPS: past it uploads are refused with 507 (+Inf when unlimited).',
+		async () => (await quota())?.limits.maxDrops
+	);
 	const shredded = new Counter({
 		name: 'raven_zero_files_shredded_total',
 		help: 'Files shredded, by cause: last_download (the last use), sweep_expired (the drop expired or was lost), sweep_orphans and startup (leftovers).',
@@ -314,9 +356,6 @@ export function createMetrics(): Metrics {
 	}
 	for (const job of JOB_NAMES) jobFailures.inc({ job }, 0);
 
-	/** A refusal may pass both the use case and the HTTP answer: it is counted once. */
-	const counted = new WeakSet<Refusal>();
-
 	return {
 		enabled: true,
 		request({ route, method, status, seconds }) {
@@ -330,8 +369,6 @@ export function createMetrics(): Metrics {
 			);
 		},
 		refused(refusal) {
-			if (counted.has(refusal)) return;
-			counted.add(refusal);
 			refusals.inc({ code: refusal.code satisfies ErrorCode });
 		},
 		uploadStarted() {

@@ -1,10 +1,9 @@
-import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { pageFailure, type DropInfo } from '$lib/api-client';
+import type { DropInfo } from '$lib/api-client';
+import { pageFailure } from '$lib/errors';
 import { readDropName } from '$lib/server/http/drop-name';
-import { readRefusal } from '$lib/server/http/refusals';
+import { readRefusal, refusedAction } from '$lib/server/http/refusals';
 import { clientAddress } from '$lib/server/http/client-address';
-import { statusOf } from '$lib/server/refusal';
 import { services } from '$lib/server/services';
 import { MAX_PASSPHRASE_LENGTH } from '$lib/passphrase';
 import type { CheckAnswer } from '$lib/retriever.svelte';
@@ -42,7 +41,7 @@ export const actions: Actions = {
 		// no-JavaScript form, the access key (`access_key`) from the enhanced one.
 		const input = await readDropName(event.request);
 		if (!input.ok) {
-			return fail(statusOf(input), {
+			return refusedAction(input, {
 				passphrase: '',
 				info: null,
 				failure: pageFailure(input)
@@ -54,7 +53,7 @@ export const actions: Actions = {
 		const passphrase = typeof name === 'string' ? name : '';
 		const result = await services().drops.status(name, clientAddress(event));
 		if (!result.ok) {
-			return fail(statusOf(result), {
+			return refusedAction(result, {
 				passphrase,
 				info: null,
 				failure: pageFailure(result)

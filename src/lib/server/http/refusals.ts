@@ -1,15 +1,22 @@
 /**
- * A refusal as an HTTP answer: the JSON error shape `{ "error_code", "detail", ... }` for
+ * A refusal as an HTTP answer, and where each refusal is counted for the metrics (once: every
+ * refusal leaves through one of the functions below). The JSON error shape `{ "error_code", "detail", ... }` for
  * API clients, or, for a browser without JavaScript whose form was refused outside a page
  * action, a 303 back to its page with the code in the query string (the page shows the
  * catalogue's sentence for it; nothing the client sent is echoed, and the passphrase never
  * goes into a URL).
  */
+import { fail, type ActionFailure } from '@sveltejs/kit';
 import { stringify } from 'devalue';
-import { pageFailure } from '../../api-client';
 import type { CheckAnswer } from '../../retriever.svelte';
 import type { SendAnswer } from '../../sender.svelte';
-import { isErrorCode, pageMessage, type ErrorBody, type ErrorCode } from '../../errors';
+import {
+	isErrorCode,
+	pageFailure,
+	pageMessage,
+	type ErrorBody,
+	type ErrorCode
+} from '../../errors';
 import { detailOf, refuse, statusOf, type Refusal } from '../refusal';
 import { currentMetrics } from '../services';
 
@@ -30,6 +37,18 @@ export function errorResponse(
 	headers?: Record<string, string>
 ): Response {
 	return refusalResponse(refuse(code, { detail, headers }));
+}
+
+/**
+ * A page's form action refused: `fail` with the page's answer, whose `failure` says why.
+ * @param answer the page's answer shape (SendAnswer, CheckAnswer) with the refusal's failure
+ */
+export function refusedAction<T extends Record<string, unknown>>(
+	refusal: Refusal,
+	answer: T
+): ActionFailure<T> {
+	currentMetrics().refused(refusal);
+	return fail(statusOf(refusal), answer);
 }
 
 /** A form submitted by a browser (it asks for HTML and posts a form, not JSON). */
@@ -68,6 +87,7 @@ export function refusalFor(request: Request, refusal: Refusal, page?: PagePath):
  * the block lasts. Kit sends action results with HTTP 200 and the status inside.
  */
 function actionFailure(refusal: Refusal, page: PagePath): Response {
+	currentMetrics().refused(refusal);
 	const failure = pageFailure({
 		code: refusal.code,
 		retryAfterSeconds: refusal.retryAfterSeconds
