@@ -562,6 +562,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: wholeNumber(1, 100_000),
 		meaning:
 			'passphrase requests that may wait for a scrypt (about 2 s of work on 2 cores). Past it they are answered at once with 503 `SERVER_BUSY` and `Retry-After`; requests by access key never wait for scrypt'
+	},
+	kdfMaxWaitMs: {
+		env: 'KDF_MAX_WAIT_MS',
+		default: '1500',
+		schema: wholeNumber(50, 600_000),
+		meaning:
+			'milliseconds a passphrase request may wait for a scrypt; one still waiting then gets 503 `SERVER_BUSY`, so a request by passphrase is answered (or shed) within about this plus one scrypt, however loaded the machine'
 	}
 });
 

@@ -11,8 +11,12 @@ import {
 	TAG_LENGTH
 } from '../../src/lib/server/crypto/file-format';
 import {
+	accessForPassphrase,
 	deriveFileKey,
 	deriveKeys,
+	KDF_CONCURRENCY,
+	KdfBusyError,
+	kdfQueueLength,
 	openMetadata,
 	sealMetadata
 } from '../../src/lib/server/crypto/keys';
@@ -74,6 +78,45 @@ describe('key derivation', () => {
 		const fileB = await deriveFileKey(base.master, Buffer.alloc(16, 4));
 		expect(fileA.equals(fileB)).toBe(false);
 		expect(fileA.equals(base.metaKey)).toBe(false);
+	});
+});
+
+describe('the scrypt queue (KDF_QUEUE_LIMIT, KDF_MAX_WAIT_MS)', () => {
+	/** Start `count` derivations at once; each settles as a key or a shed, with its time. */
+	function burst(count: number, bounds: { queueLimit: number; maxWaitMs: number }) {
+		const started = performance.now();
+		return Promise.all(
+			Array.from({ length: count }, (_, i) =>
+				accessForPassphrase(`word-${i}`, bounds).then(
+					() => ({ shed: false, ms: performance.now() - started }),
+					(error: unknown) => {
+						expect(error).toBeInstanceOf(KdfBusyError);
+						return { shed: true, ms: performance.now() - started };
+					}
+				)
+			)
+		);
+	}
+
+	test('a request still waiting after KDF_MAX_WAIT_MS is shed then, not when its turn comes', async () => {
+		// 60 scrypts take over a second on two cores; the wait is bounded at 150 ms.
+		const settled = await burst(60, { queueLimit: Infinity, maxWaitMs: 150 });
+		const shed = settled.filter((one) => one.shed);
+		expect(settled.filter((one) => !one.shed).length).toBeGreaterThanOrEqual(KDF_CONCURRENCY);
+		expect(shed.length).toBeGreaterThan(0);
+		// Shed at the deadline (timers on a busy machine run a little late), not a second on.
+		for (const one of shed) expect(one.ms).toBeLessThan(150 + 500);
+		expect(kdfQueueLength()).toBe(0);
+	});
+
+	test('past KDF_QUEUE_LIMIT waiting, a request is shed at once', async () => {
+		const settled = await burst(KDF_CONCURRENCY + 3 + 5, { queueLimit: 3, maxWaitMs: 60_000 });
+		// The first KDF_CONCURRENCY run, 3 wait, the last 5 find the queue full.
+		expect(settled.map((one) => one.shed)).toEqual([
+			...Array<boolean>(KDF_CONCURRENCY + 3).fill(false),
+			...Array<boolean>(5).fill(true)
+		]);
+		expect(kdfQueueLength()).toBe(0);
 	});
 });
 

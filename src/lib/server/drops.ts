@@ -153,6 +153,7 @@ export function createDrops({
 	metrics = noMetrics
 }: DropsDeps) {
 	const reservationTtlMs = config.reservationTtlSeconds * 1000;
+	const kdfBounds = { queueLimit: config.kdfQueueLimit, maxWaitMs: config.kdfMaxWaitMs };
 	const readerTtlMs = config.readerTtlSeconds * 1000;
 	const uploads = { config, files };
 	const quotaDeps = { config, store, limits };
@@ -299,7 +300,7 @@ export function createDrops({
 	async function reservePassphrase(): Promise<Reserved> {
 		for (let attempt = 0; attempt < PASSPHRASE_ATTEMPTS; attempt++) {
 			const passphrase = words.generate(config.passphraseWords);
-			const access = await accessForPassphrase(passphrase, config.kdfQueueLimit, metrics);
+			const access = await accessForPassphrase(passphrase, kdfBounds, metrics);
 			const keys = await keysFromAccess(access, config.serverSecret);
 			if (await store.reserveId(keys.lookupId, reservationTtlMs, PROCESS_OWNER)) {
 				return { ok: true, passphrase, keys };
@@ -363,7 +364,7 @@ export function createDrops({
 		const access =
 			named.passphrase === null
 				? named.access
-				: await accessForPassphrase(named.passphrase, config.kdfQueueLimit, metrics);
+				: await accessForPassphrase(named.passphrase, kdfBounds, metrics);
 		return {
 			passphrase: named.passphrase,
 			keys: await keysFromAccess(access, config.serverSecret)

@@ -60,43 +60,78 @@ function hkdfAsync(key: Buffer, salt: Buffer, info: string, length: number): Pro
 	);
 }
 
-/** The scrypt queue is full: the request is shed (503 SERVER_BUSY), never left to wait. */
+/** The scrypt queue is full, or this request waited its longest: shed (503 SERVER_BUSY). */
 export class KdfBusyError extends Error {
 	override name = 'KdfBusyError';
 }
 
+/** How long passphrase requests may wait for a scrypt, by count and by time (config.ts). */
+export type KdfQueueBounds = { queueLimit: number; maxWaitMs: number };
+
+const UNBOUNDED: KdfQueueBounds = { queueLimit: Infinity, maxWaitMs: Infinity };
+
+/** Requests waiting for a slot now (those that gave up are no longer counted), and running. */
+let waiting = 0;
+let running = 0;
+
 /**
  * The access key of a normalised passphrase (as Wordlist.check returns it): one scrypt on
- * libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once. At most
- * `queueLimit` wait for a place (KDF_QUEUE_LIMIT): past it, a flood of passphrase requests
- * would make every one of them wait many seconds, so this one is refused at once instead.
- * @throws KdfBusyError when `queueLimit` requests are already waiting
+ * libuv's thread pool, never on the event loop, at most KDF_CONCURRENCY at once. A flood of
+ * passphrase requests must not make every one of them wait many seconds, so the wait is
+ * bounded twice:
+ *   - by count: past `queueLimit` waiting (KDF_QUEUE_LIMIT), a request is refused at once;
+ *   - by time: one still waiting after `maxWaitMs` (KDF_MAX_WAIT_MS) gives up then, so an
+ *     answer or a 503 always comes within that wait plus one scrypt, however slow the
+ *     machine has become (a loaded machine runs each scrypt slower than the count assumed).
+ * Its place in the queue is then left empty: the queued task does nothing when reached.
+ * @throws KdfBusyError when shed
  */
 export function accessForPassphrase(
 	passphrase: string,
-	queueLimit = Infinity,
+	{ queueLimit, maxWaitMs }: KdfQueueBounds = UNBOUNDED,
 	observer: KdfObserver = noMetrics
 ): Promise<Buffer> {
-	if (kdfSlots.pendingCount >= queueLimit) {
+	// Counted with the running ones: a burst that arrives in one tick has not started any yet.
+	if (waiting + running >= queueLimit + KDF_CONCURRENCY) {
 		observer.kdfShed();
 		return Promise.reject(new KdfBusyError());
 	}
 	const queuedAt = performance.now();
-	return kdfSlots(async () => {
-		kdfRuns++;
-		const startedAt = performance.now();
-		observer.kdfWaited((startedAt - queuedAt) / 1000);
-		try {
-			return await accessKeyFromPassphrase(passphrase);
-		} finally {
-			observer.kdfRan((performance.now() - startedAt) / 1000);
-		}
+	waiting++;
+	return new Promise<Buffer>((resolve, reject) => {
+		let gaveUp = false;
+		const deadline =
+			maxWaitMs === Infinity
+				? undefined
+				: setTimeout(() => {
+						gaveUp = true;
+						waiting--;
+						observer.kdfShed();
+						reject(new KdfBusyError());
+					}, maxWaitMs);
+		void kdfSlots(async () => {
+			if (gaveUp) return;
+			clearTimeout(deadline);
+			waiting--;
+			running++;
+			kdfRuns++;
+			const startedAt = performance.now();
+			observer.kdfWaited((startedAt - queuedAt) / 1000);
+			try {
+				resolve(await accessKeyFromPassphrase(passphrase));
+			} catch (error) {
+				reject(error instanceof Error ? error : new Error(String(error)));
+			} finally {
+				running--;
+				observer.kdfRan((performance.now() - startedAt) / 1000);
+			}
+		});
 	});
 }
 
 /** Passphrase requests waiting for a scrypt slot now (the metrics read it at scrape time). */
 export function kdfQueueLength(): number {
-	return kdfSlots.pendingCount;
+	return waiting;
 }
 
 let kdfRuns = 0;

@@ -130,7 +130,7 @@ const RESPONSES = {
 	),
 	StoreUnavailable: errorResponse(
 		503,
-		'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked (`STORE_UNAVAILABLE`). Or, for a request that brings a passphrase, `KDF_QUEUE_LIMIT` requests already wait for a scrypt, and this one is answered at once rather than left to wait (`SERVER_BUSY`, with `Retry-After`); requests by access key never wait for scrypt.',
+		'The metadata store (Redis) is unreachable; limits fail closed, so nothing is served unchecked (`STORE_UNAVAILABLE`). Or, for a request that brings a passphrase, `KDF_QUEUE_LIMIT` requests already wait for a scrypt, or this one has waited `KDF_MAX_WAIT_MS`, and it is answered then rather than left to wait longer (`SERVER_BUSY`, with `Retry-After`); requests by access key never wait for scrypt.',
 		['STORE_UNAVAILABLE', 'SERVER_BUSY'],
 		{
 			'Retry-After': {
