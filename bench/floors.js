@@ -93,3 +93,33 @@ export async function scryptCost({ N, r, p, keyLength, salt }, repeats) {
 	}
 	return round(median(times));
 }
+
+/**
+ * How many scrypts a second the machine runs with `threads` of them at once for about
+ * `durationMs` (libuv's pool, as the server runs them). Not cores × 1000 / one scrypt's ms:
+ * scrypt is bound by memory (16 MiB each), and two at once on a VM whose neighbours share the
+ * memory bus can each take a third longer than one alone.
+ * @param {{ N: number, r: number, p: number, keyLength: number, salt: string }} params
+ * @param {number} threads
+ * @param {number} durationMs
+ */
+export async function scryptParallelRate({ N, r, p, keyLength, salt }, threads, durationMs) {
+	let done = 0;
+	const started = performance.now();
+	const until = started + durationMs;
+	const one = () =>
+		new Promise((resolve, reject) =>
+			scrypt(`pass-${done}`, salt, keyLength, { N, r, p, maxmem: 64 * MiB }, (error) =>
+				error ? reject(error) : resolve(undefined)
+			)
+		);
+	await Promise.all(
+		Array.from({ length: threads }, async () => {
+			while (performance.now() < until) {
+				await one();
+				done++;
+			}
+		})
+	);
+	return round((done * 1000) / (performance.now() - started));
+}

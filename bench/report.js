@@ -46,7 +46,7 @@ export function summarise(runs, size, requests) {
 
 export function printFloors(floors, scrypt) {
 	console.log(
-		`floors: AES-256-GCM ${floors.aes_gcm_64k_chunks_mbps} MB/s in 64 KiB chunks (${floors.aes_gcm_single_mbps} in one), SHA-256 ${floors.sha256_mbps} MB/s, scrypt N=2^${Math.log2(scrypt.N)} r=${scrypt.r} p=${scrypt.p}: ${scrypt.ms} ms`
+		`floors: AES-256-GCM ${floors.aes_gcm_64k_chunks_mbps} MB/s in 64 KiB chunks (${floors.aes_gcm_single_mbps} in one), SHA-256 ${floors.sha256_mbps} MB/s, scrypt N=2^${Math.log2(scrypt.N)} r=${scrypt.r} p=${scrypt.p}: ${scrypt.ms} ms (${scrypt.parallelRate}/s on all cores at once)`
 	);
 }
 
@@ -176,6 +176,16 @@ export function evaluateTargets(report) {
 			c.rps >= 0.9 * scryptRate,
 			`${round(c.rps)} req/s vs ${report.machine.cores} × 1000 / ${report.scrypt.ms} = ${round(scryptRate)} (${percentOf(c.rps, scryptRate)})`
 		);
+		// The same against the rate measured with every core deriving at once: what the
+		// machine really allows when scrypts share the memory bus.
+		const measured = report.scrypt.parallelRate;
+		if (measured) {
+			add(
+				`passphrase: 1 KiB ${op} c=50 ≥ 90% of the measured all-core scrypt rate`,
+				c.rps >= 0.9 * measured,
+				`${round(c.rps)} req/s vs ${measured} (${percentOf(c.rps, measured)})`
+			);
+		}
 	}
 	const u1 = cell('upload', 'passphrase', 10 * MiB, 1);
 	if (u1) {

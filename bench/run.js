@@ -26,7 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, rssMiB, sleep, startRedis } from '../tests/helpers/processes.js';
 import { GiB, label, readOptions, requestsFor, USAGE } from './cli.js';
-import { cryptoFloors, importScryptParams, scryptCost } from './floors.js';
+import { cryptoFloors, importScryptParams, scryptCost, scryptParallelRate } from './floors.js';
 import { runLoad, startApp, startFloor } from './processes.js';
 import {
 	evaluateTargets,
@@ -149,7 +149,15 @@ async function main() {
 	const floors = cryptoFloors();
 	const scryptParams = await importScryptParams(ROOT);
 	const { N, r, p, keyLength } = scryptParams;
-	const scrypt = { N, r, p, keyLength, ms: await scryptCost(scryptParams, options.scryptRepeats) };
+	const scrypt = {
+		N,
+		r,
+		p,
+		keyLength,
+		ms: await scryptCost(scryptParams, options.scryptRepeats),
+		/** scrypts a second with one per core at once, measured (floors.js) */
+		parallelRate: await scryptParallelRate(scryptParams, machine.cores, options.smoke ? 300 : 3000)
+	};
 	printFloors(floors, scrypt);
 
 	const work = mkdtempSync(path.join(tmpdir(), 'raven-bench-'));

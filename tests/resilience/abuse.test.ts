@@ -159,7 +159,7 @@ test(
 
 		// The access-key victim: always answered, p95 within 3 x its baseline's.
 		expect(underA.every(({ status }) => status === 200)).toBe(true);
-		expect(percentile(underA, 0.95)).toBeLessThanOrEqual(3 * Math.max(percentile(baseA, 0.95), 5));
+		expect(percentile(underA, 0.95)).toBeLessThanOrEqual(3 * Math.max(percentile(baseA, 0.95), 20));
 		// The passphrase victim: its answer or a 503 (with Retry-After), each within 2 s.
 		expect(underB.every(({ status }) => status === 200 || status === 503)).toBe(true);
 		expect(underB.some(({ status }) => status === 200)).toBe(true);
