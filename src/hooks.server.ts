@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
@@ -16,6 +14,7 @@ import { rateLimit } from '$lib/server/http/rate-limit';
 import { requestId } from '$lib/server/http/request-id';
 import { securityHeaders } from '$lib/server/http/security-headers';
 import { kdfQueueLength } from '$lib/server/crypto/keys';
+import { openFileStorage } from '$lib/server/files';
 import { checkHealth } from '$lib/server/health';
 import { startJobs } from '$lib/server/jobs';
 import { initLog, log } from '$lib/server/log';
@@ -36,8 +35,8 @@ export const init: ServerInit = async () => {
 	if (building) return;
 	const config = getConfig();
 	await initLog();
-	mkdirSync(config.storagePath, { recursive: true });
-	mkdirSync(config.tempPath, { recursive: true });
+	const files = await openFileStorage(config);
+	await files.prepare();
 	const words = initWordlist(config.dicewareWordlistPath);
 	const store = openStore();
 	// Give Redis a moment so the first heartbeat lands; if it is down we start degraded.
@@ -47,14 +46,11 @@ export const init: ServerInit = async () => {
 	// Metrics cost nothing unless an endpoint will serve them (METRICS_PORT or METRICS_TOKEN).
 	const wantsMetrics = config.metricsPort !== undefined || config.metricsToken !== undefined;
 	const metrics = wantsMetrics ? createMetrics() : noMetrics;
-	const services = startServices({ config, log: log(), store, words, metrics });
+	const services = startServices({ config, log: log(), store, words, metrics, files });
 	metrics.watch({
 		checkHealth,
 		kdfQueueLength,
-		disk: async () => {
-			const disk = await statfs(config.storagePath);
-			return { freeBytes: disk.bavail * disk.bsize, sizeBytes: disk.blocks * disk.bsize };
-		},
+		space: () => files.space(),
 		lastCleanSweep: () => store.readHeartbeat(CLEAN_SWEEP_MARK),
 		quota: async () => ({
 			usage: await quotaUsage(store),
@@ -70,7 +66,12 @@ export const init: ServerInit = async () => {
 	publishEdge(metrics);
 	registerShutdown();
 	warnAboutTrust(config);
-	log().info({ event: 'started', store: store.kind, max_file_size: config.maxFileSize });
+	log().info({
+		event: 'started',
+		store: store.kind,
+		storage: files.kind,
+		max_file_size: config.maxFileSize
+	});
 };
 
 /** Settings that leave the service trusting what clients say; each is said once at start. */

@@ -40,7 +40,7 @@ function build(env: Record<string, string> = {}): Services {
 
 beforeEach(() => {
 	dir = mkdtempSync(path.join(tmpdir(), 'raven-drops-'));
-	// FileStorage expects its folders; start-up (hooks.server.ts) makes them.
+	// DiskStorage expects its folders; start-up makes them (hooks.server.ts: files.prepare()).
 	for (const sub of ['stored', 'temp']) mkdirSync(path.join(dir, sub));
 	services = build();
 });

@@ -7,18 +7,18 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { FileStorage } from '../../src/lib/server/files';
+import { DiskStorage } from '../../src/lib/server/files';
 import { RefusalError } from '../../src/lib/server/refusal';
 import { receiveUpload } from '../../src/lib/server/upload';
 import { multipart } from '../helpers/http';
 
 let dir: string;
-let files: FileStorage;
+let files: DiskStorage;
 
 beforeEach(() => {
 	dir = mkdtempSync(path.join(tmpdir(), 'raven-upload-'));
 	for (const sub of ['stored', 'temp']) mkdirSync(path.join(dir, sub));
-	files = new FileStorage({
+	files = new DiskStorage({
 		storagePath: path.join(dir, 'stored'),
 		tempPath: path.join(dir, 'temp'),
 		secureShredPasses: 1

@@ -44,7 +44,7 @@ async function shredUnneeded(
 		if (needed || (entry.id === '' && now - entry.modifiedAt < orphanAgeMs)) {
 			report.kept++;
 			report.keptBytes += entry.size;
-		} else if (await files.shred(entry.path)) {
+		} else if (await files.remove(entry)) {
 			report.shredded++;
 			metrics.fileShredded(cause);
 			// Its bytes are off the disk: the storage quota has them back.

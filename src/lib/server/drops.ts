@@ -285,7 +285,7 @@ export function createDrops({
 			return { ok: true, passphrase, metadata, expiresAt };
 		} catch (error) {
 			await store.releaseReservation(id).catch(() => undefined);
-			if (committed) await files.shredStored(id).catch(() => undefined);
+			if (committed) await files.removeStored(id).catch(() => undefined);
 			if (error instanceof RefusalError) return error.refusal;
 			throw error;
 		} finally {
@@ -522,7 +522,7 @@ export function createDrops({
 			if (burn.state !== 'destroyed') return gone(burn.state, address);
 			log.info({ event: 'drop_burned', reason: 'destroyed' });
 			if (!(await store.isFileNeeded(id))) {
-				if (await files.shredStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });
+				if (await files.removeStored(id)) log.info({ event: 'file_shredded', reason: 'burned' });
 				await store.releaseQuota(id);
 			}
 			const ended = { remainingUses: 0, expiresAt: null, metadata: null };
@@ -547,7 +547,7 @@ export function createDrops({
 		const readersLeft = await store.releaseReader(id);
 		if (readersLeft > 0) return;
 		if (await store.isFileNeeded(id)) return;
-		if (await files.shredStored(id)) {
+		if (await files.removeStored(id)) {
 			log.info({ event: 'file_shredded', reason: 'burned' });
 			metrics.fileShredded('last_download', storedBytes);
 		}

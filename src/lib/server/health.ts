@@ -2,26 +2,18 @@
  * The /health/ report, in the seed's shape (`HealthReport` in $lib/schemas). `healthy` only
  * when every service is usable; `embedded` (the in-process store) counts as usable.
  */
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { version } from '../../../package.json';
 import type { HealthReport, ServiceState } from '../schemas';
-import { getConfig } from './config';
 import { wordlist } from './diceware';
 import { HEARTBEAT_STALE_MS, jobsRunning, lastHeartbeat } from './jobs';
+import { services } from './services';
 import { store } from './store';
 
 /** When this process started (not when this module was first loaded: the first health check). */
 const startedAt = new Date(Date.now() - process.uptime() * 1000);
 
 async function storageState(): Promise<ServiceState> {
-	const { storagePath, tempPath } = getConfig();
-	try {
-		await Promise.all([access(storagePath, constants.W_OK), access(tempPath, constants.W_OK)]);
-		return 'online';
-	} catch {
-		return 'offline';
-	}
+	return (await services().files.isAvailable()) ? 'online' : 'offline';
 }
 
 async function schedulerState(): Promise<ServiceState> {

@@ -15,6 +15,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERRORS, type ErrorCode } from '../errors';
+import type { StorageSpace } from './files';
 import type { Refusal } from './refusal';
 import type { HealthReport } from '../schemas';
 import type { QuotaLimits, QuotaUsage } from './store/types';
@@ -48,8 +49,11 @@ export type StorageCount = { liveDrops: number; storedBytes: number; tempParts: 
 /** What the scrape reads at scrape time, cheaply (one statfs, one store read, the health check). */
 export type MetricSources = {
 	checkHealth(): Promise<HealthReport>;
-	/** The storage file system: bytes free for the service, and its size. */
-	disk(): Promise<{ freeBytes: number; sizeBytes: number }>;
+	/**
+	 * The storage file system: bytes free for the service, and its size; undefined when the
+	 * storage has no such thing (an object store).
+	 */
+	space(): Promise<StorageSpace | undefined>;
 	kdfQueueLength(): number;
 	/** When the last expiry sweep that left no ended file started (any instance), if known. */
 	lastCleanSweep(): Promise<number | undefined>;
@@ -208,7 +212,7 @@ export function createMetrics(): Metrics {
 	// Gauges read together at scrape time share one read: the registry collects every metric
 	// at once, so a gauge set inside another's collect would show the previous scrape's value.
 	const disk = sharedRead(() =>
-		sources ? sources.disk().catch(() => undefined) : Promise.resolve(undefined)
+		sources ? sources.space().catch(() => undefined) : Promise.resolve(undefined)
 	);
 	const quota = sharedRead(() =>
 		sources ? sources.quota().catch(() => undefined) : Promise.resolve(undefined)
@@ -224,7 +228,7 @@ export function createMetrics(): Metrics {
 		});
 	gaugeOf(
 		'raven_zero_disk_free_bytes',
-		'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape). Shared storage: read with max().',
+		'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape); NaN when it cannot be read. Shared storage: read with max().',
 		async () => (await disk())?.freeBytes
 	);
 	gaugeOf(

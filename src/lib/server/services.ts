@@ -1,14 +1,14 @@
 /**
  * The composition root: the process's one instance of each service, built once at start-up
  * (hooks.server.ts `init`) from the validated configuration. The core modules are factories
- * and classes that take what they need (createDrops, Limits, FileStorage), so tests build
+ * and classes that take what they need (createDrops, Limits, DiskStorage), so tests build
  * their own; only this module and the routes know which instances the process runs with.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Wordlist } from './diceware';
 import { createDrops, type Drops } from './drops';
-import { FileStorage } from './files';
+import { DiskStorage, type FileStorage } from './files';
 import { Limits } from './limits';
 import { measureStore, noMetrics, type Metrics } from './metrics';
 import type { MetadataStore } from './store';
@@ -28,12 +28,20 @@ export type Services = {
 };
 
 type Base = Pick<Services, 'config' | 'log' | 'store' | 'words'> &
-	Partial<Pick<Services, 'metrics'>>;
+	Partial<Pick<Services, 'metrics' | 'files'>>;
 
-/** Build every service from what start-up has opened (config, log, store, word list, metrics). */
-export function buildServices({ metrics = noMetrics, ...opened }: Base): Services {
+/**
+ * Build every service from what start-up has opened (config, log, store, word list, and the
+ * file storage and metrics when it has them: by default the folders of the configuration and
+ * no metrics).
+ */
+export function buildServices({
+	metrics = noMetrics,
+	files: openedFiles,
+	...opened
+}: Base): Services {
 	const base = { ...opened, metrics, store: measureStore(opened.store, metrics) };
-	const files = new FileStorage(base.config);
+	const files = openedFiles ?? new DiskStorage(base.config);
 	const limits = new Limits(base.config, base.store, metrics);
 	const transfers = new Transfers(base.log);
 	const drops = createDrops({ ...base, files, limits, transfers });

@@ -11,7 +11,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MULTIPART_HEADROOM_BYTES, type Config } from './config';
 import { encryptNewFile, type FileKeyForSalt } from './crypto/file-format';
-import { isDiskFull, type FileStorage, type TempFile } from './files';
+import { isStorageFull, type FileStorage, type TempFile } from './files';
 import { formatBytes } from '../format';
 import { EXPIRY_MINUTES, USES } from '../drop-bounds';
 import { sanitizeFilename } from './filename';
@@ -58,7 +58,9 @@ export async function checkBeforeReading(
 	) {
 		return tooLarge(config.maxFileSize).refusal;
 	}
-	if ((await files.freeBytes()) < config.minFreeDiskMb * 1024 * 1024) {
+	// An object store has no free space to tell (undefined): MIN_FREE_DISK_MB is for disks.
+	const space = await files.space();
+	if (space && space.freeBytes < config.minFreeDiskMb * 1024 * 1024) {
 		return refuse('INSUFFICIENT_STORAGE');
 	}
 	return undefined;
@@ -172,7 +174,7 @@ export async function receiveUpload(
 		return { ...received, commit: () => commitOrDiscard(temp) };
 	} catch (error) {
 		await temp.discard();
-		if (isDiskFull(error)) throw diskFull();
+		if (isStorageFull(error)) throw diskFull();
 		throw error;
 	}
 }
@@ -189,7 +191,7 @@ async function commitOrDiscard(temp: TempFile): Promise<void> {
 		await temp.commit();
 	} catch (error) {
 		await temp.discard();
-		throw isDiskFull(error) ? diskFull() : error;
+		throw isStorageFull(error) ? diskFull() : error;
 	}
 }
 

@@ -1,13 +1,15 @@
 /**
- * Files on disk. Names are lookup ids only (32 hex characters), never anything the user sent:
+ * The `fs` backend: files on a file system. Names are lookup ids only (32 hex characters),
+ * never anything the user sent:
  *   TEMP_PATH/<id>.part     an upload being written
  *   STORAGE_PATH/<id>.rzf   a stored drop (RZF1, see crypto/file-format.ts)
  * A part becomes a drop by fsync + rename, so a crash never leaves a half-written .rzf.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
-import { open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { FileEntry, FileStorage, StorageSpace, StoredFile, TempFile } from './index';
 
 const ID = /^[0-9a-f]{32}$/;
 const STORED_SUFFIX = '.rzf';
@@ -19,20 +21,6 @@ function checkId(id: string): string {
 	if (!ID.test(id)) throw new Error('Not a lookup id');
 	return id;
 }
-
-/** Whether an error means the disk (or the user's quota) is full. */
-export function isDiskFull(error: unknown): boolean {
-	const code = (error as NodeJS.ErrnoException | undefined)?.code;
-	return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-export type TempFile = {
-	stream: WriteStream;
-	/** fsync, close and rename into STORAGE_PATH; the file is a drop from then on. */
-	commit(): Promise<void>;
-	/** Remove the part (failed upload); never throws. */
-	discard(): Promise<void>;
-};
 
 /** Open `partPath` for writing (fails if it exists: `wx`); commit renames it to `finalPath`. */
 function createTempFile(partPath: string, finalPath: string): TempFile {
@@ -115,8 +103,6 @@ export async function shredFile(filePath: string, passes: number): Promise<boole
 	return true;
 }
 
-export type FileEntry = { id: string; path: string; modifiedAt: number; size: number };
-
 async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 	let names: string[];
 	try {
@@ -136,7 +122,7 @@ async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 				size: s.size
 			}));
 			if (isFile) {
-				entries.push({ id: ID.test(id) ? id : '', path: filePath, modifiedAt: mtimeMs, size });
+				entries.push({ id: ID.test(id) ? id : '', location: filePath, modifiedAt: mtimeMs, size });
 			}
 		} catch {
 			// vanished while listing: someone else cleaned it
@@ -145,10 +131,8 @@ async function list(dir: string, suffix: string): Promise<FileEntry[]> {
 	return entries;
 }
 
-export type StoredFile = { stream: ReadStream; size: number };
-
 /** Where files live and how hard they are shredded (from the configuration). */
-export type FileStorageOptions = {
+export type DiskStorageOptions = {
 	storagePath: string;
 	tempPath: string;
 	secureShredPasses: number;
@@ -158,45 +142,61 @@ export type FileStorageOptions = {
  * The drops' files on one file system: parts being written in `tempPath`, stored drops in
  * `storagePath`, both named by lookup id only.
  */
-export class FileStorage {
-	readonly #options: FileStorageOptions;
+export class DiskStorage implements FileStorage {
+	readonly kind = 'fs';
+	readonly #options: DiskStorageOptions;
 
-	constructor(options: FileStorageOptions) {
+	constructor(options: DiskStorageOptions) {
 		this.#options = options;
 	}
 
-	storedPath(id: string): string {
+	#storedPath(id: string): string {
 		return path.join(this.#options.storagePath, checkId(id) + STORED_SUFFIX);
 	}
 
-	tempPath(id: string): string {
+	#tempPath(id: string): string {
 		return path.join(this.#options.tempPath, checkId(id) + TEMP_SUFFIX);
 	}
 
-	/** Bytes free for us on the storage file system. */
-	async freeBytes(): Promise<number> {
+	async prepare(): Promise<void> {
+		await mkdir(this.#options.storagePath, { recursive: true });
+		await mkdir(this.#options.tempPath, { recursive: true });
+	}
+
+	/** Both folders are writable by us. */
+	async isAvailable(): Promise<boolean> {
+		const { storagePath, tempPath } = this.#options;
+		try {
+			await Promise.all([access(storagePath, constants.W_OK), access(tempPath, constants.W_OK)]);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	/** Bytes free for us on the storage file system, and its size. */
+	async space(): Promise<StorageSpace> {
 		const stats = await statfs(this.#options.storagePath);
-		return stats.bavail * stats.bsize;
+		return { freeBytes: stats.bavail * stats.bsize, sizeBytes: stats.blocks * stats.bsize };
 	}
 
 	/** Open TEMP_PATH/<id>.part for writing; its commit makes it STORAGE_PATH/<id>.rzf. */
 	createTemp(id: string): TempFile {
-		return createTempFile(this.tempPath(id), this.storedPath(id));
+		return createTempFile(this.#tempPath(id), this.#storedPath(id));
 	}
 
-	/** A read stream over a stored drop, with its size; undefined when the file is missing. */
 	openStored(id: string): Promise<StoredFile | undefined> {
-		return openFile(this.storedPath(id));
+		return openFile(this.#storedPath(id));
 	}
 
-	/** Shred the stored file of a drop; false when there was none. */
-	shredStored(id: string): Promise<boolean> {
-		return this.shred(this.storedPath(id));
+	/** Shred the stored file of a drop (SECURE_SHRED_PASSES overwrites, then unlink). */
+	removeStored(id: string): Promise<boolean> {
+		return shredFile(this.#storedPath(id), this.#options.secureShredPasses);
 	}
 
 	/** Shred a file listed by listStored() or listTemp(). */
-	shred(filePath: string): Promise<boolean> {
-		return shredFile(filePath, this.#options.secureShredPasses);
+	remove(entry: FileEntry): Promise<boolean> {
+		return shredFile(entry.location, this.#options.secureShredPasses);
 	}
 
 	/** Every file in STORAGE_PATH; `id` is '' for names that are not ours. */
@@ -207,5 +207,9 @@ export class FileStorage {
 	/** Every file in TEMP_PATH; `id` is '' for names that are not ours. */
 	listTemp(): Promise<FileEntry[]> {
 		return list(this.#options.tempPath, TEMP_SUFFIX);
+	}
+
+	close(): Promise<void> {
+		return Promise.resolve();
 	}
 }
