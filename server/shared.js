@@ -248,6 +248,17 @@ const byteRate = v.message(
 	'bytes per second, minute, hour or day, such as 256M/hour'
 );
 
+/** `true` or `false` (also `1`/`0`, `yes`/`no`), any case. */
+const flag = v.message(
+	v.pipe(
+		v.string(),
+		v.toLowerCase(),
+		v.picklist(['true', 'false', '1', '0', 'yes', 'no']),
+		v.transform((value) => ['true', '1', 'yes'].includes(value))
+	),
+	'true or false'
+);
+
 const text = v.string();
 const optionalText = v.undefinedable(v.string());
 const PROXY_HEADERS = "adapter-node's proxy headers, as documented there";
@@ -290,6 +301,70 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		schema: text,
 		meaning:
 			'where uploads are written until complete (same file system as `STORAGE_PATH`, so the final rename is atomic)'
+	},
+	storageBackend: {
+		env: 'STORAGE_BACKEND',
+		default: 'fs',
+		schema: v.message(v.pipe(v.string(), v.toLowerCase(), v.picklist(['fs', 's3'])), 'fs or s3'),
+		meaning:
+			'where the encrypted files are kept: `fs`, the two folders above; `s3`, a bucket of an S3-compatible object store, set by the `S3_` variables below (see Scaling out)'
+	},
+	s3Endpoint: {
+		env: 'S3_ENDPOINT',
+		documentedDefault: "unset (AWS's for `S3_REGION`)",
+		schema: optionalUrl(['http:', 'https:'], 'an http:// or https:// URL, or unset for AWS'),
+		meaning:
+			"with `s3`: the object store's URL, such as `http://garage:3900`. Credentials come from the standard AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, or a profile or role)"
+	},
+	s3Bucket: {
+		env: 'S3_BUCKET',
+		schema: v.undefinedable(
+			v.message(
+				v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)),
+				'a bucket name: 3-63 lower-case letters, digits, dots and hyphens'
+			)
+		),
+		meaning: 'with `s3`: the bucket, which must exist (required with `s3`)'
+	},
+	s3Region: {
+		env: 'S3_REGION',
+		default: 'us-east-1',
+		schema: text,
+		meaning: "with `s3`: the bucket's region (what the request signatures name)"
+	},
+	s3Prefix: {
+		env: 'S3_PREFIX',
+		default: 'raven-zero/',
+		schema: v.message(
+			v.pipe(v.string(), v.maxLength(512), v.regex(/^[\x21-\x7e]+$/)),
+			'printable characters without spaces, at most 512'
+		),
+		meaning:
+			'with `s3`: where in the bucket the drops are (`<prefix><id>.rzf`). Keys outside it, and keys of any other form, are never listed nor removed'
+	},
+	s3ForcePathStyle: {
+		env: 'S3_FORCE_PATH_STYLE',
+		default: 'false',
+		schema: flag,
+		meaning:
+			'with `s3`: `true` puts the bucket in the path (`https://host/bucket/key`), as most self-hosted stores want; `false` in the host name, as AWS does'
+	},
+	s3ApplyLifecycle: {
+		env: 'S3_APPLY_LIFECYCLE',
+		default: 'false',
+		schema: flag,
+		meaning:
+			'with `s3`: `true` adds, at start-up, a lifecycle rule to the bucket that deletes objects under `S3_PREFIX` and unfinished uploads after a day, a backstop for the sweeps (other rules of the bucket are kept; a store that refuses it is logged)'
+	},
+	s3Checksums: {
+		env: 'S3_CHECKSUMS',
+		default: 'when_supported',
+		schema: v.message(
+			v.pipe(v.string(), v.toLowerCase(), v.picklist(['when_supported', 'when_required'])),
+			'when_supported or when_required'
+		),
+		meaning:
+			"with `s3`: the AWS SDK's request checksums (CRC32). `when_required` sends them only where S3 requires them: set it for stores that refuse them (the file format already authenticates every byte)"
 	},
 	maxFileSize: {
 		env: 'MAX_FILE_SIZE',
@@ -392,7 +467,8 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		env: 'MIN_FREE_DISK_MB',
 		default: '100',
 		schema: wholeNumber(0, 1_000_000_000),
-		meaning: 'uploads are refused (507) when the storage file system has less free'
+		meaning:
+			'uploads are refused (507) when the storage file system has less free (`fs` only: an object store does not tell)'
 	},
 	storageQuota: {
 		env: 'STORAGE_QUOTA',
@@ -604,6 +680,13 @@ function configSchema(cwd) {
 					`at least MAX_FILE_SIZE + ${MULTIPART_HEADROOM_BYTES} = ${input.maxFileSize + MULTIPART_HEADROOM_BYTES} bytes, or unset`
 			),
 			['bodySizeLimit']
+		),
+		v.forward(
+			v.check(
+				({ storageBackend, s3Bucket }) => storageBackend !== 's3' || s3Bucket !== undefined,
+				'a bucket name: STORAGE_BACKEND=s3 needs one'
+			),
+			['s3Bucket']
 		),
 		// The sweeps treat each folder's files by its own naming; one folder for both would make
 		// stored drops look like foreign files to the temp clean-up, which removes them.

@@ -35,7 +35,7 @@ export const init: ServerInit = async () => {
 	if (building) return;
 	const config = getConfig();
 	await initLog();
-	const files = await openFileStorage(config);
+	const files = await openFileStorage(config, log());
 	await files.prepare();
 	const words = initWordlist(config.dicewareWordlistPath);
 	const store = openStore();

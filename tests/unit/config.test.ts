@@ -32,7 +32,15 @@ describe('parseConfig', () => {
 			xffDepth: 1,
 			shutdownTimeoutSeconds: 30,
 			reservationTtlSeconds: 600,
-			readerTtlSeconds: 3600
+			readerTtlSeconds: 3600,
+			storageBackend: 'fs',
+			s3Endpoint: undefined,
+			s3Bucket: undefined,
+			s3Region: 'us-east-1',
+			s3Prefix: 'raven-zero/',
+			s3ForcePathStyle: false,
+			s3ApplyLifecycle: false,
+			s3Checksums: 'when_supported'
 		});
 		expect(config.bodySizeLimit).toBe(10_485_760 + 64 * 1024);
 		expect(Object.isFrozen(config)).toBe(true);
@@ -141,6 +149,41 @@ describe('parseConfig', () => {
 		const text = (caught as Error).message;
 		expect(text).toContain(message);
 		expect(text).not.toContain('\n');
+	});
+
+	test('STORAGE_BACKEND=s3 takes the S3_ settings, and needs a bucket', () => {
+		const config = parseConfig({
+			STORAGE_BACKEND: 'S3',
+			S3_ENDPOINT: 'http://garage:3900',
+			S3_BUCKET: 'drops.example',
+			S3_PREFIX: 'rz/',
+			S3_FORCE_PATH_STYLE: 'TRUE',
+			S3_APPLY_LIFECYCLE: '1',
+			S3_CHECKSUMS: 'when_required'
+		});
+		expect(config).toMatchObject({
+			storageBackend: 's3',
+			s3Endpoint: 'http://garage:3900',
+			s3Bucket: 'drops.example',
+			s3Prefix: 'rz/',
+			s3ForcePathStyle: true,
+			s3ApplyLifecycle: true,
+			s3Checksums: 'when_required'
+		});
+		expect(() => parseConfig({ STORAGE_BACKEND: 's3' })).toThrow(
+			'Invalid value for S3_BUCKET: "" (should be a bucket name: STORAGE_BACKEND=s3 needs one)'
+		);
+	});
+
+	test.each([
+		['STORAGE_BACKEND', 'gcs', 'STORAGE_BACKEND: "gcs" (should be fs or s3)'],
+		['S3_BUCKET', 'My_Bucket', 'S3_BUCKET: "My_Bucket" (should be a bucket name'],
+		['S3_ENDPOINT', 'garage:3900', 'S3_ENDPOINT: "garage:3900" (should be an http://'],
+		['S3_FORCE_PATH_STYLE', 'maybe', 'S3_FORCE_PATH_STYLE: "maybe" (should be true or false)'],
+		['S3_CHECKSUMS', 'crc32', 'S3_CHECKSUMS: "crc32" (should be when_supported or when_required)'],
+		['S3_PREFIX', 'my drops/', 'S3_PREFIX: "my drops/"']
+	] as const)('%s=%s is refused', (name, value, message) => {
+		expect(() => parseConfig({ [name]: value })).toThrow(`Invalid value for ${message}`);
 	});
 
 	test('TEMP_PATH must not be the STORAGE_PATH folder', () => {

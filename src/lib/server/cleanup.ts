@@ -1,8 +1,9 @@
 /**
- * Self-destruction on disk: files whose drop is gone are shredded, and leftovers of crashed
- * uploads are removed. The store decides what is still needed (a record, an upload in
- * progress, or a download still reading), so several instances sharing one storage folder
- * never shred each other's live files.
+ * Self-destruction in the storage: files whose drop is gone are removed (shredded on disk,
+ * deleted on S3), and leftovers of crashed uploads (temp parts, unfinished multipart uploads)
+ * too. The store decides what is still needed (a record, an upload in progress, or a download
+ * still reading), so several instances sharing one folder or bucket never remove each other's
+ * live files.
  */
 import type { FileEntry } from './files';
 import type { ShredCause } from './metrics';

@@ -196,12 +196,12 @@ export function createMetrics(): Metrics {
 	});
 	const storedBytes = new Gauge({
 		name: 'raven_zero_stored_bytes',
-		help: 'Bytes of the encrypted files of live drops on disk. Shared storage: read with max(), never sum (see raven_zero_live_drops).',
+		help: 'Bytes of the encrypted files of live drops in the storage (folder or bucket). Shared storage: read with max(), never sum (see raven_zero_live_drops).',
 		registers
 	});
 	const tempParts = new Gauge({
 		name: 'raven_zero_temp_parts',
-		help: 'Upload parts in TEMP_PATH: those found by the last sweep, plus and minus the uploads this instance started and ended since. Shared storage: read with max().',
+		help: 'Upload parts in TEMP_PATH (STORAGE_BACKEND=s3: multipart uploads not completed; an upload smaller than a part is one PUT and never shows): those found by the last sweep, plus and minus the uploads this instance started and ended since. Shared storage: read with max().',
 		registers
 	});
 	const countedAt = new Gauge({
@@ -228,12 +228,12 @@ export function createMetrics(): Metrics {
 		});
 	gaugeOf(
 		'raven_zero_disk_free_bytes',
-		'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape); NaN when it cannot be read. Shared storage: read with max().',
+		'Bytes free for the service on the file system of STORAGE_PATH (one statfs per scrape); NaN when it cannot be read, and with STORAGE_BACKEND=s3 (an object store does not tell). Shared storage: read with max().',
 		async () => (await disk())?.freeBytes
 	);
 	gaugeOf(
 		'raven_zero_disk_size_bytes',
-		'Size of the file system of STORAGE_PATH. Shared storage: read with max().',
+		'Size of the file system of STORAGE_PATH; NaN with STORAGE_BACKEND=s3. Shared storage: read with max().',
 		async () => (await disk())?.sizeBytes
 	);
 	gaugeOf(

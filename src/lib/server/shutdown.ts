@@ -1,8 +1,9 @@
 /**
  * The one place that tears the service down, after the HTTP server has stopped accepting and
  * in-flight requests have finished (or SHUTDOWN_TIMEOUT cut them off): stop the jobs, close
- * the store, flush the log, exit. Runs once, on adapter-node's `sveltekit:shutdown` event,
- * which server/index.js emits just as adapter-node's own entry point does.
+ * the file storage's connections and the store, flush the log, exit. Runs once, on
+ * adapter-node's `sveltekit:shutdown` event, which server/index.js emits just as
+ * adapter-node's own entry point does.
  */
 import { stopJobs } from './jobs';
 import { flushLog, log } from './log';
@@ -30,6 +31,11 @@ export async function shutDown(reason: string): Promise<void> {
 	log().info({ event: 'shutdown', reason });
 	await services().transfers.settle(SETTLE_TIMEOUT_MS);
 	stopJobs();
+	await services()
+		.files.close()
+		.catch((error: unknown) =>
+			log().error({ event: 'shutdown_storage_error', error: (error as Error).message })
+		);
 	try {
 		await closeStore();
 	} catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Receiving an upload: multipart (busboy) -> size guard, MIME sniff and SHA-256 in one pass
- * -> RZF1 encryption -> TEMP_PATH/<id>.part. Constant memory whatever the file size; the
- * caller commits (fsync + rename) or the part is removed. Expected refusals are
+ * -> RZF1 encryption -> the storage's temp file (TEMP_PATH/<id>.part, or a multipart upload
+ * on S3). Constant memory whatever the file size; the caller commits (fsync + rename, or the
+ * upload's completion) or what was written is removed. Expected refusals are
  * thrown as RefusalErrors (they arise inside the streams) and returned as values by drops.ts.
  */
 import Busboy from 'busboy';

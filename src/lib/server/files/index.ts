@@ -1,11 +1,16 @@
 /**
  * Where the drops' encrypted files live: the `FileStorage` contract the uploads, downloads
- * and sweeps use, and the backend the configuration chooses. Today one: `fs` (disk.ts), a
- * folder on a file system: TEMP_PATH/<id>.part, renamed into STORAGE_PATH/<id>.rzf once
- * complete; shredded in place, then unlinked. Names are lookup ids only (32 hex characters),
- * never anything the user sent.
+ * and sweeps use, and the backend the configuration chooses (STORAGE_BACKEND):
+ *   - `fs` (disk.ts): a folder on a file system. TEMP_PATH/<id>.part, renamed into
+ *     STORAGE_PATH/<id>.rzf once complete; shredded in place, then unlinked.
+ *   - `s3` (s3.ts): a bucket of an S3-compatible object store. S3_PREFIX<id>.rzf, written as
+ *     one multipart upload that becomes an object only when it completes; deleted, never
+ *     overwritten (object storage cannot overwrite in place: crypto-erasure is the guarantee).
+ * Both pass the same contract tests (tests/integration/storage-contract.test.ts). Names are
+ * lookup ids only (32 hex characters), never anything the user sent.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { DiskStorage } from './disk';
 
@@ -41,7 +46,7 @@ export type FileEntry = {
 /** Free and total bytes where the drops are kept. */
 export type StorageSpace = { freeBytes: number; sizeBytes: number };
 
-export type StorageBackend = 'fs' | 's3';
+export type StorageBackend = Config['storageBackend'];
 
 /** The drops' files: what the uploads, downloads and sweeps need from any backend. */
 export interface FileStorage {
@@ -83,9 +88,16 @@ export function isStorageFull(error: unknown): boolean {
 	return code === 'ENOSPC' || code === 'EDQUOT' || name === 'QuotaExceeded';
 }
 
-/** The storage the configuration names. */
-export function openFileStorage(config: Config): Promise<FileStorage> {
-	return Promise.resolve(new DiskStorage(config));
+/**
+ * The storage the configuration names. The S3 client is loaded only when it is used, so a
+ * server on a folder does not pay for it (the AWS SDK is megabytes of modules).
+ */
+export async function openFileStorage(config: Config, log: Logger): Promise<FileStorage> {
+	if (config.storageBackend === 's3') {
+		const { S3Storage } = await import('./s3');
+		return new S3Storage(config, log);
+	}
+	return new DiskStorage(config);
 }
 
 export { DiskStorage };
