@@ -111,6 +111,17 @@ export class Sender {
 			this.#phase === 'preparing' || this.#phase === 'uploading' || this.#phase === 'processing'
 		);
 	}
+	/**
+	 * Bytes are on their way, or all sent and the server is storing them: leaving the page now
+	 * would make a drop whose passphrase nobody ever sees.
+	 */
+	get uploading(): boolean {
+		return this.#phase === 'uploading' || this.#phase === 'processing';
+	}
+	/** How much of the file is sent, in whole per cent. */
+	get percent(): number {
+		return this.#total > 0 ? Math.min(100, Math.floor((this.#loaded / this.#total) * 100)) : 0;
+	}
 	/** Deriving the key has taken long enough to say so ("preparing the key"). */
 	get preparingShown(): boolean {
 		return this.#phase === 'preparing' && this.#slowKey;
