@@ -15,6 +15,11 @@ export type SentDrop = {
 	sha256: string;
 	uses: number;
 	expiresAt: string;
+	/**
+	 * The access key of the passphrase, when the page drew it (never from the server): the
+	 * result card follows and destroys the drop with it (drop-watch.svelte.ts).
+	 */
+	accessKey?: string;
 };
 
 /** What a page shows about a drop someone checked. */

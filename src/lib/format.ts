@@ -37,3 +37,20 @@ export function formatWait(seconds: number): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
 	return `${count} ${count === 1 ? one : many}`;
 }
+
+/**
+ * A moment as a clock time, "14:05": in the reader's own time zone in a browser; `utc` for a
+ * page the server renders for a browser without JavaScript, whose time zone it cannot know
+ * ("14:05 UTC").
+ */
+export function formatTimeOfDay(
+	at: Date | string | number,
+	options: { utc?: boolean } = {}
+): string {
+	const time = new Intl.DateTimeFormat('en-GB', {
+		hour: '2-digit',
+		minute: '2-digit',
+		...(options.utc ? { timeZone: 'UTC' } : {})
+	}).format(new Date(at));
+	return options.utc ? `${time} UTC` : time;
+}

@@ -155,9 +155,7 @@ export class Sender {
 			// A live drop already has this key: draw another passphrase and send again.
 			if (answer.failure?.code === 'DROP_EXISTS' && drawn && draw < MAX_DRAWS) continue;
 			this.#answer =
-				answer.sent && drawn
-					? { ...answer, sent: { ...answer.sent, passphrase: drawn.passphrase } }
-					: answer;
+				answer.sent && drawn ? { ...answer, sent: { ...answer.sent, ...drawn } } : answer;
 			this.#phase = answer.sent ? 'done' : 'failed';
 			return;
 		}

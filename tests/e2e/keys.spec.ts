@@ -134,11 +134,18 @@ test('a page sends and a page retrieves without the passphrase in any request', 
 	const recipientRequests = await received();
 	expectNowhere([...senderRequests, ...recipientRequests], passphrase);
 
-	// What they sent instead: the access key of that passphrase, in each request naming the drop.
+	// What they sent instead: the access key of that passphrase, in each request naming the drop:
+	// the upload, and the result card's status asks (drop-watch.svelte.ts), with empty bodies.
 	const key = await accessKeyOf(passphrase);
-	const upload = senderRequests.filter(({ method }) => method === 'POST');
-	expect(upload.map(({ url }) => new URL(url).pathname)).toEqual(['/']);
+	const senderPosts = senderRequests.filter(({ method }) => method === 'POST');
+	const upload = senderPosts.filter(({ url }) => new URL(url).pathname === '/');
+	expect(upload).toHaveLength(1);
 	expect(upload[0]!.headers['x-access-key']).toBe(key);
+	for (const ask of senderPosts.filter((post) => post !== upload[0])) {
+		expect(new URL(ask.url).pathname).toBe('/status');
+		expect(ask.headers['x-access-key']).toBe(key);
+		expect(ask.body).toBe('');
+	}
 	const posts = recipientRequests.filter(({ method }) => method === 'POST');
 	expect(posts.map(({ url }) => new URL(url).pathname + new URL(url).search)).toEqual([
 		'/r?/check',

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { loadWordlist } from '../../src/lib/server/diceware';
 import { splitPassphrase, suggestWords } from '../../src/lib/passphrase';
 import { checkPassphrase, checkWords, replaceWord, WordIndex } from '../../src/lib/words';
-import { formatBytes, formatClock, formatWait } from '../../src/lib/format';
+import { formatBytes, formatClock, formatTimeOfDay, formatWait } from '../../src/lib/format';
 import { qrSvgDataUrl } from '../../src/lib/qr';
 
 const list = loadWordlist(path.resolve(import.meta.dirname, '../../data/diceware_words.txt'));
@@ -108,6 +108,12 @@ describe('format', () => {
 		[1800, '30 minutes']
 	] as const)('formatWait(%i) = %s', (seconds, text) => {
 		expect(formatWait(seconds)).toBe(text);
+	});
+
+	test('formatTimeOfDay: 24-hour clock time; in UTC, said so, for pages rendered by the server', () => {
+		expect(formatTimeOfDay('2026-03-01T07:05:59.000Z', { utc: true })).toBe('07:05 UTC');
+		expect(formatTimeOfDay(Date.UTC(2026, 2, 1, 23, 59), { utc: true })).toBe('23:59 UTC');
+		expect(formatTimeOfDay('2026-03-01T07:05:00.000Z')).toMatch(/^\d\d:\d\d$/);
 	});
 });
 
