@@ -49,6 +49,12 @@ export const ERRORS = {
 		detail: 'expiry must be a whole number of minutes from 1 to 60.'
 	},
 	INVALID_USES: { status: 400, detail: 'uses must be a whole number from 1 to 5.' },
+	INVALID_KIND: { status: 400, detail: 'kind must be one of file, text or archive.' },
+	INVALID_CONTENTS: {
+		status: 400,
+		detail:
+			'contents must be a JSON array of at most 1000 {"name": "path/in/the/zip", "size": bytes} entries, at most 64 KiB, and goes with kind archive.'
+	},
 	UPLOAD_INTERRUPTED: { status: 400, detail: 'The upload was interrupted.' },
 
 	// 403-415: refused as asked.
@@ -146,6 +152,8 @@ export const UPLOAD_FORM_CODES = [
 	'TOO_MANY_FIELDS',
 	'INVALID_EXPIRY',
 	'INVALID_USES',
+	'INVALID_KIND',
+	'INVALID_CONTENTS',
 	'UPLOAD_INTERRUPTED'
 ] as const satisfies readonly ErrorCode[];
 

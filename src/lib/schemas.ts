@@ -13,7 +13,13 @@
  */
 import Type, { type Static } from 'typebox';
 import { ACCESS_KEY_BYTES, ACCESS_KEY_SALT, ACCESS_KEY_SCRYPT } from './access-key-params';
-import { EXPIRY_MINUTES, USES } from './drop-bounds';
+import {
+	CONTENTS,
+	DROP_KINDS,
+	EXPIRY_MINUTES,
+	USES,
+	type ContentsEntry as ContentsEntryType
+} from './drop-bounds';
 import { ERRORS, type ErrorBody as CatalogueErrorBody, type ErrorCode } from './errors';
 
 export { EXPIRY_MINUTES, USES } from './drop-bounds';
@@ -55,6 +61,30 @@ const Bytes = Type.Integer({ minimum: 0 });
 const ExpiryMinutes = Type.Integer({ minimum: EXPIRY_MINUTES.min, maximum: EXPIRY_MINUTES.max });
 const Uses = Type.Integer({ minimum: USES.min, maximum: USES.max });
 const Url = Type.String({ format: 'uri' });
+const Kind = Type.Enum([...DROP_KINDS], {
+	description:
+		'What the drop holds: `file`, `text` (typed or pasted on the send page: the retrieval page shows it as text), or `archive` (a zip of several files; `contents` lists them).'
+});
+
+/** One file of an archive, as the sender listed it. */
+export const ContentsEntry = Type.Object(
+	{
+		name: Type.String({
+			minLength: 1,
+			maxLength: CONTENTS.maxNameBytes,
+			description:
+				'Its path inside the zip (`photos/beach.jpg`), sanitised as file names are (no control or bidi characters, no `..`), at most 1,024 bytes.'
+		}),
+		size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Bytes.' })
+	},
+	{ additionalProperties: false }
+);
+
+/** The `contents` of an archive: what the recipient is shown before downloading. */
+export const Contents = Type.Array(ContentsEntry, {
+	maxItems: CONTENTS.maxEntries,
+	description: `The files in the archive, in order: at most ${CONTENTS.maxEntries} entries.`
+});
 
 /** Closed objects: a field the schema does not name is a mistake, on either side. */
 const closed = { additionalProperties: false } as const;
@@ -76,6 +106,20 @@ export const UploadForm = Type.Object({
 	),
 	uses: Type.Optional(
 		Type.With(Uses, { default: USES.default, description: 'How many downloads are allowed.' })
+	),
+	kind: Type.Optional(
+		Type.With(Kind, {
+			default: 'file',
+			description:
+				"`text` marks text the recipient's page shows as text (curl still gets the bytes); `archive` a zip of several files, listed in `contents` (`archive` is the default when `contents` is sent). Sealed with the metadata."
+		})
+	),
+	contents: Type.Optional(
+		Type.String({
+			contentMediaType: 'application/json',
+			contentSchema: Contents,
+			description: `For an archive: JSON, an array of \`{"name": "photos/beach.jpg", "size": 48213}\` (at most ${CONTENTS.maxEntries} entries and ${CONTENTS.maxBytes / 1024} KiB), shown to the recipient by \`status\` and the retrieval page. Sealed with the metadata. Send it before the file, so a bad list is refused before the upload.`
+		})
 	)
 });
 
@@ -151,12 +195,16 @@ export const DropStatusBody = Type.Object(
 		mime_type: Type.Union([MimeType, Type.Null()]),
 		sha256: Type.Union([Sha256, Type.Null()], {
 			description: 'SHA-256 of the file (hex), to compare after downloading.'
+		}),
+		kind: Type.Union([Kind, Type.Null()]),
+		contents: Type.Union([Contents, Type.Null()], {
+			description: 'The files in the zip when `kind` is `archive`, else null.'
 		})
 	},
 	{
 		...closed,
 		description:
-			'`expires_at`, `filename`, `size`, `mime_type` and `sha256` are null unless `status` is `active`.'
+			'`expires_at`, `filename`, `size`, `mime_type`, `sha256` and `kind` are null unless `status` is `active`.'
 	}
 );
 export type DropStatusBody = Static<typeof DropStatusBody>;
@@ -260,3 +308,5 @@ type Same<A, B> =
 	(<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 true satisfies Same<ErrorBody, CatalogueErrorBody>;
 true satisfies Same<UnknownWord, NonNullable<CatalogueErrorBody['unknown_words']>[number]>;
+// The pages use the plain type of drop-bounds.ts (no schema library in the browser).
+true satisfies Same<Static<typeof ContentsEntry>, ContentsEntryType>;

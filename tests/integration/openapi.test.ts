@@ -358,11 +358,36 @@ describe('the OpenAPI document', () => {
 		});
 	});
 
+	test('a zip of several files and a text drop: kind and contents as documented', async () => {
+		const contents = [
+			{ name: 'photos/beach.jpg', size: 48213 },
+			{ name: 'notes.txt', size: 12 }
+		];
+		const archive = expectDocumented<{ key: string }>(
+			'post',
+			'/upload/',
+			await uploadText('zip stand-in', { kind: 'archive', contents: JSON.stringify(contents) })
+		);
+		expect(
+			expectDocumented('get', '/status/{key}', await get(`/status/${archive.key}`))
+		).toMatchObject({ kind: 'archive', contents });
+		const text = expectDocumented<{ key: string }>(
+			'post',
+			'/upload/',
+			await uploadText('typed text', { kind: 'text' })
+		);
+		expect(
+			expectDocumented('post', '/status', await postJson('/status', { passphrase: text.key }))
+		).toMatchObject({ kind: 'text', contents: null });
+	});
+
 	test('upload refusals: 400 per field, 413, 415, 403 and 429', async () => {
 		const cases: [Record<string, string>, string][] = [
 			[{ expiry: '61' }, 'INVALID_EXPIRY'],
 			[{ expiry: 'soon' }, 'INVALID_EXPIRY'],
-			[{ uses: '0' }, 'INVALID_USES']
+			[{ uses: '0' }, 'INVALID_USES'],
+			[{ kind: 'folder' }, 'INVALID_KIND'],
+			[{ contents: '[{"name": "a.txt"}]' }, 'INVALID_CONTENTS']
 		];
 		for (const [fields, code] of cases) {
 			const reply = await uploadText('x', fields);

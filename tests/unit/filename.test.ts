@@ -5,7 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { contentDisposition, sanitizeFilename } from '../../src/lib/server/filename';
+import {
+	contentDisposition,
+	sanitizeEntryPath,
+	sanitizeFilename
+} from '../../src/lib/server/filename';
 
 /** The two parameters of an `attachment; filename="…"; filename*=UTF-8''…` value. */
 function parametersOf(header: string): { fallback: string; exact: string } {
@@ -73,5 +77,39 @@ describe('sanitizeFilename drops what hides a name (issue #12)', () => {
 		['\u00A0\u2003plan.txt\u00A0', 'plan.txt']
 	] as const)('%j becomes %j', (raw, expected) => {
 		expect(sanitizeFilename(raw)).toBe(expected);
+	});
+});
+
+describe('sanitizeEntryPath', () => {
+	test.each([
+		['photos/2024/beach.jpg', 'photos/2024/beach.jpg'],
+		['../../etc/passwd', 'etc/passwd'],
+		['/abs/./path//x.txt', 'abs/path/x.txt'],
+		['C:\\Users\\me\\notes.txt', 'C:/Users/me/notes.txt'],
+		['folder/invoice\u202Efdp.exe', 'folder/invoicefdp.exe'],
+		[' spaced \u3000\u3000 out /  name .txt ', 'spaced out/name .txt'],
+		['.config/.env', '.config/.env'],
+		['..', 'file'],
+		['', 'file']
+	] as const)('%j is shown as %j', (raw, shown) => {
+		expect(sanitizeEntryPath(raw, 1024)).toBe(shown);
+	});
+
+	test('a path too long loses its deepest folders first, never the name', () => {
+		const deep = `${'a'.repeat(300)}/${'b'.repeat(300)}/${'c'.repeat(300)}/name.txt`;
+		const shown = sanitizeEntryPath(deep, 700);
+		expect(shown).toBe(`${'a'.repeat(255)}/${'b'.repeat(255)}/name.txt`);
+		expect(Buffer.byteLength(shown)).toBeLessThanOrEqual(700);
+	});
+
+	test('any path comes out without separators to climb by, within its bound', () => {
+		fc.assert(
+			fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (raw) => {
+				const shown = sanitizeEntryPath(raw, 64);
+				expect(shown.split('/')).not.toContain('..');
+				expect(shown.split('/')).not.toContain('');
+				expect(shown).not.toMatch(/[\p{Cc}\p{Cf}\\]/u);
+			})
+		);
 	});
 });

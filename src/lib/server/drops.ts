@@ -35,6 +35,7 @@ import { messageOf, type Transfers } from './transfers';
 import { checkBeforeReading, receiveUpload, type UploadRequest } from './upload';
 import { checkQuota, declaredFileBytes, UploadAllowance } from './quotas';
 import { UPLOAD_FORM_CODES, type ErrorCode } from '../errors';
+import type { ContentsEntry, DropKind } from '../drop-bounds';
 
 /** Tombstones outlive the drop's expiry by this much, so `status` can still say what happened. */
 export const TOMBSTONE_GRACE_MS = 60 * 60_000;
@@ -50,6 +51,10 @@ export type DropMetadata = {
 	created_at: string;
 	expiry_minutes: number;
 	uses: number;
+	/** What the drop holds; absent means `file` (and in drops sealed before it existed). */
+	kind?: DropKind;
+	/** The files of an `archive`, as the sender listed them (names sanitised). */
+	contents?: ContentsEntry[];
 };
 
 /**
@@ -257,7 +262,10 @@ export function createDrops({
 				sha256: received.sha256,
 				created_at: createdAt.toISOString(),
 				expiry_minutes: received.expiryMinutes,
-				uses: received.uses
+				uses: received.uses,
+				// Only what differs from a plain file, so a plain file's metadata stays as it was.
+				...(received.kind === 'file' ? {} : { kind: received.kind }),
+				...(received.contents ? { contents: received.contents } : {})
 			};
 			await received.commit();
 			committed = true;

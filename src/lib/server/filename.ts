@@ -29,6 +29,30 @@ export function sanitizeFilename(raw: string | undefined): string {
 	return truncateUtf8(name, MAX_NAME_BYTES);
 }
 
+/**
+ * A safe display name for a file inside an archive (`photos/2024/beach.jpg`): each folder
+ * and the name are cleaned as sanitizeFilename cleans a name (NFC, no unsafe characters, one
+ * plain space for any run of spaces, trimmed, at most 255 UTF-8 bytes); `\` separates as `/`
+ * does; empty, `.` and `..` parts are dropped, so no name climbs out of its folder or starts at
+ * the root. Leading dots stay (`.env` is that file's name; it is only shown, never saved under
+ * it). At most `maxBytes` UTF-8 bytes in all (at least one name's 255 bytes), cut on a part
+ * boundary, the file's own name kept. Falls back to `file`.
+ */
+export function sanitizeEntryPath(raw: string, maxBytes: number): string {
+	const parts = raw
+		.normalize('NFC')
+		.replace(UNSAFE, '')
+		.replace(SPACES, ' ')
+		.split(/[/\\]/)
+		.map((part) => part.trim())
+		.filter((part) => part !== '' && part !== '.' && part !== '..')
+		.map((part) => truncateUtf8(part, MAX_NAME_BYTES));
+	const name = parts.pop() ?? FALLBACK_NAME;
+	// The deepest folders go first when the whole is too long: the name says the most.
+	while (parts.length > 0 && byteLength([...parts, name].join('/')) > maxBytes) parts.pop();
+	return parts.length > 0 ? [...parts, name].join('/') : name;
+}
+
 function byteLength(text: string): number {
 	return Buffer.byteLength(text, 'utf8');
 }

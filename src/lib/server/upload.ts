@@ -14,7 +14,8 @@ import { MULTIPART_HEADROOM_BYTES, type Config } from './config';
 import { encryptNewFile, type FileKeyForSalt } from './crypto/file-format';
 import { isStorageFull, type FileStorage, type TempFile } from './files';
 import { formatBytes } from '../format';
-import { EXPIRY_MINUTES, USES } from '../drop-bounds';
+import { CONTENTS, EXPIRY_MINUTES, USES, type ContentsEntry, type DropKind } from '../drop-bounds';
+import { parseContents, parseKind, settleKind } from './drop-contents';
 import { sanitizeFilename } from './filename';
 import { refuse, refusalError, RefusalError, type Refusal } from './refusal';
 import { isAllowedType, sniffMimeType, SNIFF_BYTES } from './sniff';
@@ -151,13 +152,18 @@ export type ReceivedUpload = {
 	sha256: string;
 	expiryMinutes: number;
 	uses: number;
+	/** What the drop holds (the `kind` field; `archive` when `contents` came). */
+	kind: DropKind;
+	/** The files of an archive (the `contents` field), sanitised. */
+	contents: ContentsEntry[] | undefined;
 	/** fsync and rename the encrypted part into STORAGE_PATH. */
 	commit(): Promise<void>;
 };
 
 /**
  * Read the multipart body: exactly one file in the field `file`, and optional `expiry`
- * (minutes, 1-60) and `uses` (1-5) fields before or after it. The file is encrypted under
+ * (minutes, 1-60), `uses` (1-5), `kind` and `contents` (drop-contents.ts) fields before or
+ * after it. The file is encrypted under
  * the key `keyForSalt` gives into TEMP_PATH/<id>.part while it arrives.
  * @throws RefusalError for anything the client can fix; the part is removed on any failure.
  */
@@ -198,6 +204,9 @@ async function commitOrDiscard(temp: TempFile): Promise<void> {
 
 type FileSink = (stream: Readable) => Promise<Inspector>;
 
+/** The longest value of a field other than `contents` (the seed's limit). */
+const FIELD_BYTES = 1024;
+
 function parseMultipart(
 	request: UploadRequest,
 	{ maxFileSize, bodySizeLimit }: UploadContext['config'],
@@ -210,11 +219,13 @@ function parseMultipart(
 				headers: { 'content-type': request.contentType! },
 				defParamCharset: 'utf8',
 				// busboy stops one byte past the limit; the Inspector is what refuses (413).
+				// Fields are held in memory up to fieldSize: the `contents` list needs up to 64 KiB;
+				// every other field is refused past FIELD_BYTES below, as before.
 				limits: {
 					files: 1,
 					fileSize: maxFileSize + 1,
 					fields: 10,
-					fieldSize: 1024,
+					fieldSize: CONTENTS.maxBytes,
 					parts: 12
 				}
 			});
@@ -230,6 +241,8 @@ function parseMultipart(
 		let settled = false;
 		let expiryMinutes: number = EXPIRY_MINUTES.default;
 		let uses: number = USES.default;
+		let kind: DropKind | undefined;
+		let contents: ContentsEntry[] | undefined;
 		let filename = '';
 		let storing: Promise<Inspector> | undefined;
 
@@ -251,9 +264,25 @@ function parseMultipart(
 
 		busboy.on('field', (name, value, info) => {
 			if (isUnnamed(name)) return bad('EMPTY_FIELD_NAME');
-			if (info.nameTruncated || info.valueTruncated)
+			if (name === 'contents') {
+				if (info.valueTruncated) {
+					return bad(
+						'INVALID_CONTENTS',
+						`contents is longer than ${CONTENTS.maxBytes / 1024} KiB.`
+					);
+				}
+				contents = parseContents(value);
+				if (contents === undefined) return bad('INVALID_CONTENTS');
+				if (settleKind(kind, contents) === undefined) return bad('INVALID_CONTENTS');
+				return;
+			}
+			if (info.nameTruncated || info.valueTruncated || Buffer.byteLength(value) > FIELD_BYTES)
 				return bad('FIELD_TOO_LONG', `The field "${name.slice(0, 40)}" is too long.`);
-			if (name === 'expiry') {
+			if (name === 'kind') {
+				kind = parseKind(value);
+				if (kind === undefined) return bad('INVALID_KIND');
+				if (settleKind(kind, contents) === undefined) return bad('INVALID_CONTENTS');
+			} else if (name === 'expiry') {
 				const parsed = parseBounded(value, EXPIRY_MINUTES);
 				if (parsed === undefined) return bad('INVALID_EXPIRY');
 				expiryMinutes = parsed;
@@ -299,7 +328,10 @@ function parseMultipart(
 					mimeType: inspector.mimeType,
 					sha256: inspector.sha256,
 					expiryMinutes,
-					uses
+					uses,
+					// Both fields were checked together as each arrived.
+					kind: settleKind(kind, contents) ?? 'file',
+					contents
 				});
 			}, fail);
 		});

@@ -36,7 +36,9 @@ function deref<T>(value: T | { $ref: string }): T {
 /** "integer 1-60, default 10. Minutes until …" from a property's schema. */
 function describeSchema(property: SchemaObject): string {
 	const bits: string[] = [];
-	if (typeof property.type === 'string' && property.contentMediaType) bits.push('a file');
+	if (property.contentMediaType === 'application/json') bits.push('JSON text');
+	else if (typeof property.type === 'string' && property.contentMediaType) bits.push('a file');
+	else if (Array.isArray(property.enum)) bits.push(`one of ${property.enum.join(', ')}`);
 	else if (typeof property.type === 'string') bits.push(property.type);
 	if (typeof property.minimum === 'number' && typeof property.maximum === 'number') {
 		bits.push(`${property.minimum}–${property.maximum}`);

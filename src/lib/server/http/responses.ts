@@ -50,7 +50,10 @@ export function dropStatusBody(status: DropStatus): DropStatusBody {
 		filename: status.metadata?.filename ?? null,
 		size: status.metadata?.size ?? null,
 		mime_type: status.metadata?.mime_type ?? null,
-		sha256: status.metadata?.sha256 ?? null
+		sha256: status.metadata?.sha256 ?? null,
+		// Drops sealed before `kind` existed are files.
+		kind: status.metadata ? (status.metadata.kind ?? 'file') : null,
+		contents: status.metadata?.contents ?? null
 	};
 }
 

@@ -430,7 +430,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 				operationId: 'upload',
 				summary: 'Upload a file and get its passphrase',
 				description:
-					'Streams the file in, encrypting it as it arrives (`curl -F file=@secret.pdf -F expiry=10 -F uses=1`). Fields may come before or after the file; fields other than `file`, `expiry` and `uses` are ignored. The type is detected from the bytes. Limited per client address by `UPLOAD_RATE_LIMIT` and `UPLOAD_BYTE_LIMIT`, and in all by `STORAGE_QUOTA` and `MAX_LIVE_DROPS`. Nothing is left on disk when an upload fails.',
+					'Streams the file in, encrypting it as it arrives (`curl -F file=@secret.pdf -F expiry=10 -F uses=1`). Fields may come before or after the file; fields other than `file`, `expiry`, `uses`, `kind` and `contents` are ignored. The send page marks text typed on it with `kind=text`, and zips several files into one (`kind=archive`) with their names in `contents`; both are sealed with the metadata. The type is detected from the bytes. Limited per client address by `UPLOAD_RATE_LIMIT` and `UPLOAD_BYTE_LIMIT`, and in all by `STORAGE_QUOTA` and `MAX_LIVE_DROPS`. Nothing is left on disk when an upload fails.',
 				tags: ['drops'],
 				parameters: [
 					{
@@ -443,7 +443,8 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 					}
 				],
 				requestBody: {
-					description: 'One file in the field `file`, and optional `expiry` and `uses`.',
+					description:
+						'One file in the field `file`, and optional `expiry`, `uses`, `kind` and `contents`.',
 					required: true,
 					content: { 'multipart/form-data': { schema: schemaRef('UploadForm') } }
 				},
