@@ -5,6 +5,7 @@
  */
 import { ERRORS, isErrorCode, type Failure, type UnknownWord } from './errors';
 import { formatWait } from './format';
+import type { ContentsEntry, DropKind } from './drop-bounds';
 
 /** What a page shows about a drop that was just sent (the send page's action answers it). */
 export type SentDrop = {
@@ -31,6 +32,10 @@ export type DropInfo = {
 	size: number | null;
 	mimeType: string | null;
 	sha256?: string | null;
+	/** What the drop holds (`text` is shown as text after its download); null unless active. */
+	kind?: DropKind | null;
+	/** The files of an archive, listed before downloading. */
+	contents?: ContentsEntry[] | null;
 };
 
 export type { Failure, UnknownWord };

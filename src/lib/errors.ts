@@ -182,10 +182,11 @@ export function pageMessage(code: ErrorCode): string {
 	return entry.page ?? entry.detail;
 }
 
-/** A refusal as the pages see it: a code of the catalogue, or NETWORK / HTTP_<status>. */
+/** A refusal as the pages see it: a code of the catalogue, or the page's own (below). */
 export type Failure = {
 	status: number;
-	code: ErrorCode | 'NETWORK' | `HTTP_${number}`;
+	/** UNREADABLE_FILE: the page could not read a chosen file (it never reached the server). */
+	code: ErrorCode | 'NETWORK' | 'UNREADABLE_FILE' | `HTTP_${number}`;
 	message: string;
 	retryAfter?: number;
 	unknownWords?: UnknownWord[];

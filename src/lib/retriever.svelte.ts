@@ -44,7 +44,15 @@ export type Downloaded = {
 	/** Whether the bytes received hash to it; null where the browser cannot hash (plain http). */
 	verified: boolean | null;
 	remainingUses: number;
+	/** A text drop's text, shown on the page instead of being saved as a file. */
+	text?: string;
 };
+
+/**
+ * The largest text drop shown as text: past this (a sender can mark anything as text) it is
+ * saved as a file like any other, rather than held in the page.
+ */
+export const MAX_SHOWN_TEXT_BYTES = 1024 * 1024;
 
 export class Retriever {
 	readonly #rendered: () => CheckAnswer | null;
@@ -185,9 +193,11 @@ export class Retriever {
 			const sha256 = response.headers.get('x-sha256') ?? '';
 			const remainingUses = Number(response.headers.get('x-remaining-uses') ?? 0);
 			const verified = await verify(blob, sha256);
+			// A text drop is shown as text, when it is text; anything else is saved as a file.
+			const text = verified !== false && this.#showsText() ? await textOf(blob) : undefined;
 			// Bytes that fail their hash are never handed over (the server aborts first anyway).
-			if (verified !== false) save(blob, filename);
-			this.#downloaded = { filename, size: blob.size, sha256, verified, remainingUses };
+			if (verified !== false && text === undefined) save(blob, filename);
+			this.#downloaded = { filename, size: blob.size, sha256, verified, remainingUses, text };
 			const info = this.info;
 			if (info) {
 				this.#change({
@@ -220,6 +230,12 @@ export class Retriever {
 		} finally {
 			this.#preparing = false;
 		}
+	}
+
+	/** Whether the checked drop is text the page shows rather than saves. */
+	#showsText(): boolean {
+		const info = this.info;
+		return info?.kind === 'text' && (info.size ?? Infinity) <= MAX_SHOWN_TEXT_BYTES;
 	}
 
 	#change(part: Partial<CheckAnswer>): void {
@@ -272,6 +288,15 @@ async function verify(blob: Blob, expected: string): Promise<boolean | null> {
 	const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
 	const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0'));
 	return hex.join('') === expected.toLowerCase();
+}
+
+/** The bytes as UTF-8 text; undefined when they are not valid UTF-8 (then they are saved). */
+async function textOf(blob: Blob): Promise<string | undefined> {
+	try {
+		return new TextDecoder('utf-8', { fatal: true }).decode(await blob.arrayBuffer());
+	} catch {
+		return undefined;
+	}
 }
 
 /** Hand the bytes to the browser's own download, under the sender's file name. */

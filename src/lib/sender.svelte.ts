@@ -23,7 +23,6 @@ import {
 	type Failure,
 	type SentDrop
 } from './api-client';
-import type { ErrorCode } from './errors';
 import {
 	deriveAccessKey,
 	drawPassphrase,
@@ -31,12 +30,24 @@ import {
 	prepareAccessKeyWorker
 } from './access-key';
 import { loadWords } from './words';
+import { contentsOf, packArchive, type PickedFile } from './archive';
+import type { ContentsEntry, DropKind } from './drop-bounds';
 
 /** What the send action answers, and what the page shows: the drop, or why not. */
 export type SendAnswer = { sent: SentDrop | null; failure: Failure | null };
 
 export type SendPhase =
-	'idle' | 'preparing' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
+	'idle' | 'packing' | 'preparing' | 'uploading' | 'processing' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * What the page sends: one file (or the text typed in the Text tab, marked as text so the
+ * recipient's page shows it as text), or several files, zipped here first (./archive.ts).
+ */
+export type Outgoing =
+	{ kind: 'file' | 'text'; file: File } | { kind: 'archive'; files: PickedFile[] };
+
+/** The body of the upload: the file, and what the sealed metadata says it holds. */
+type Packed = { file: File; kind: DropKind; contents?: ContentsEntry[] };
 
 /**
  * How many passphrases to draw when each collides with a live drop. One collision is already
@@ -66,6 +77,8 @@ export class Sender {
 	#total = $state(0);
 	#speed = $state(0);
 	#xhr: XMLHttpRequest | undefined;
+	/** Stops the zip being built (cancel). */
+	#packing: AbortController | undefined;
 	#samples: { at: number; loaded: number }[] = [];
 
 	/**
@@ -108,7 +121,10 @@ export class Sender {
 	}
 	get busy(): boolean {
 		return (
-			this.#phase === 'preparing' || this.#phase === 'uploading' || this.#phase === 'processing'
+			this.#phase === 'packing' ||
+			this.#phase === 'preparing' ||
+			this.#phase === 'uploading' ||
+			this.#phase === 'processing'
 		);
 	}
 	/**
@@ -127,30 +143,41 @@ export class Sender {
 		return this.#phase === 'preparing' && this.#slowKey;
 	}
 
-	/** Post `file` with the chosen expiry and uses to the page's action at `action`. */
-	start(action: string, file: File, fields: { expiry: number; uses: number }): void {
+	/**
+	 * Post what is to be sent with the chosen expiry and uses to the page's action at `action`.
+	 * `size`: its size as sent (a zip's, predicted before it is built).
+	 */
+	start(
+		action: string,
+		outgoing: Outgoing,
+		size: number,
+		fields: { expiry: number; uses: number }
+	): void {
 		this.#xhr?.abort();
 		this.#xhr = undefined;
+		this.#packing?.abort();
 		const run = ++this.#run;
 		this.#phase = 'preparing';
 		this.#slowKey = false;
 		this.#loaded = 0;
-		this.#total = file.size;
+		this.#total = size;
 		this.#speed = 0;
 		this.#answer = null;
-		void this.#send(run, action, file, fields);
+		void this.#send(run, action, outgoing, fields);
 	}
 
 	async #send(
 		run: number,
 		action: string,
-		file: File,
+		outgoing: Outgoing,
 		fields: { expiry: number; uses: number }
 	): Promise<void> {
+		const body = await this.#pack(run, outgoing);
+		if (!body) return;
 		for (let draw = 1; ; draw++) {
 			const drawn = await this.#draw(run);
 			if (run !== this.#run) return;
-			const answer = await this.#post(run, action, file, fields, drawn?.accessKey);
+			const answer = await this.#post(run, action, body, fields, drawn?.accessKey);
 			if (answer === undefined) return; // cancelled, or replaced by another send
 			// A live drop already has this key: draw another passphrase and send again.
 			if (answer.failure?.code === 'DROP_EXISTS' && drawn && draw < MAX_DRAWS) continue;
@@ -158,6 +185,37 @@ export class Sender {
 				answer.sent && drawn ? { ...answer, sent: { ...answer.sent, ...drawn } } : answer;
 			this.#phase = answer.sent ? 'done' : 'failed';
 			return;
+		}
+	}
+
+	/**
+	 * The upload's body: the file as it is, or several zipped (phase `packing`, `loaded`
+	 * counting the bytes read). Undefined when cancelled, replaced, or a file could not be read.
+	 */
+	async #pack(run: number, outgoing: Outgoing): Promise<Packed | undefined> {
+		if (outgoing.kind !== 'archive') return { file: outgoing.file, kind: outgoing.kind };
+		this.#phase = 'packing';
+		const packing = new AbortController();
+		this.#packing = packing;
+		try {
+			const file = await packArchive(
+				outgoing.files,
+				(read) => {
+					if (run === this.#run) this.#loaded = read;
+				},
+				packing.signal
+			);
+			return { file, kind: 'archive', contents: contentsOf(outgoing.files) };
+		} catch {
+			if (run !== this.#run || packing.signal.aborted) return undefined;
+			// A file moved, deleted or changed since it was chosen.
+			this.refuse(
+				'UNREADABLE_FILE',
+				'One of the files could not be read (moved, deleted or changed since it was chosen). Nothing was uploaded.'
+			);
+			return undefined;
+		} finally {
+			if (this.#packing === packing) this.#packing = undefined;
 		}
 	}
 
@@ -185,14 +243,19 @@ export class Sender {
 	#post(
 		run: number,
 		action: string,
-		file: File,
+		{ file, kind, contents }: Packed,
 		fields: { expiry: number; uses: number },
 		accessKey: string | undefined
 	): Promise<SendAnswer | undefined> {
-		// The same fields as the page's form, fields before the file as curl examples do.
+		// The same fields as the page's form, fields before the file as curl examples do (a bad
+		// `kind` or `contents` is then refused before the file is sent).
 		const form = new FormData();
 		form.append('expiry', String(fields.expiry));
 		form.append('uses', String(fields.uses));
+		if (kind !== 'file') form.append('kind', kind);
+		if (contents) form.append('contents', JSON.stringify(contents));
+		// A zip's File is made of references to the chosen files: the browser reads them from
+		// disk as it sends (./archive.ts), so nothing is copied here.
 		form.append('file', file, file.name);
 
 		const xhr = new XMLHttpRequest();
@@ -242,11 +305,12 @@ export class Sender {
 		this.#xhr = undefined;
 		this.#run++;
 		xhr?.abort();
+		this.#packing?.abort();
 		if (this.busy) this.#phase = 'cancelled';
 	}
 
 	/** Refuse before sending (too large, nothing to send): shown like a server refusal. */
-	refuse(code: ErrorCode, message: string): void {
+	refuse(code: Failure['code'], message: string): void {
 		this.#answer = { sent: null, failure: { status: 0, code, message } };
 		this.#phase = 'failed';
 	}

@@ -95,7 +95,8 @@ test('the pages as a browser without JavaScript renders them pass axe', async ({
 test('the send page works from the keyboard alone', async ({ page }) => {
 	await open(page, '/');
 	// Skip link, brand, nav... Tab until the file input has focus, then Space opens the picker.
-	const input = page.locator('input[type=file]');
+	// The file input of the drop zone (the folder picker is another file input).
+	const input = page.locator('input[name=file]');
 	for (let i = 0; i < 12 && !(await input.evaluate((el) => el === document.activeElement)); i++) {
 		await page.keyboard.press('Tab');
 	}

@@ -73,14 +73,25 @@ export function sha256(buffer: Buffer): string {
 
 /** Drop `file` on the page with a real `drop` event carrying a DataTransfer. */
 export async function dropFile(page: Page, selector: string, file: TestFile): Promise<void> {
+	await dropFiles(page, selector, [file]);
+}
+
+/** Drop several files at once, as one `drop` event. */
+export async function dropFiles(page: Page, selector: string, files: TestFile[]): Promise<void> {
 	const dataTransfer = await page.evaluateHandle(
-		({ name, mimeType, base64 }) => {
-			const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+		(list) => {
 			const transfer = new DataTransfer();
-			transfer.items.add(new File([bytes], name, { type: mimeType }));
+			for (const { name, mimeType, base64 } of list) {
+				const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+				transfer.items.add(new File([bytes], name, { type: mimeType }));
+			}
 			return transfer;
 		},
-		{ name: file.name, mimeType: file.mimeType, base64: file.buffer.toString('base64') }
+		files.map((file) => ({
+			name: file.name,
+			mimeType: file.mimeType,
+			base64: file.buffer.toString('base64')
+		}))
 	);
 	const target = page.locator(selector);
 	await target.dispatchEvent('dragenter', { dataTransfer });
@@ -92,12 +103,13 @@ export async function dropFile(page: Page, selector: string, file: TestFile): Pr
 export async function uploadThroughApi(
 	request: APIRequestContext,
 	file: TestFile,
-	fields: { uses?: number; expiry?: number } = {}
+	fields: { uses?: number; expiry?: number; kind?: 'file' | 'text' } = {}
 ): Promise<string> {
 	const response = await request.post('/upload/', {
 		multipart: {
 			uses: String(fields.uses ?? 1),
 			expiry: String(fields.expiry ?? 10),
+			...(fields.kind ? { kind: fields.kind } : {}),
 			file
 		}
 	});

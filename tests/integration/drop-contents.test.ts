@@ -1,7 +1,7 @@
 /**
  * What a drop holds (issue #13): the upload form's `kind` and `contents` fields, against the
  * built server and a real Redis. A text drop and a zip's list of names come back from `status`
- * (by passphrase and by access key); they are sealed like
+ * (by passphrase and by access key) and on the retrieval page's check; they are sealed like
  * the file name (nothing readable in Redis or the log); bad values are 400s with their own
  * codes; a curl upload without them answers and stores exactly as before.
  */
@@ -152,6 +152,33 @@ describe('kind and contents', () => {
 			].sort()
 		);
 		expect(await statusOf(body.key)).toMatchObject({ kind: 'file', contents: null });
+	});
+
+	test('the retrieval page shows the kind and the list (the check action)', async () => {
+		const { key } = await created(
+			await upload(
+				server.url,
+				{ data: 'zip', filename: 'two.zip' },
+				{ kind: 'archive', contents: '[{"name":"one.txt","size":3},{"name":"two.txt","size":4}]' },
+				{ from: client() }
+			)
+		);
+		const page = await request(`${server.url}/r?/check`, {
+			method: 'POST',
+			from: client(),
+			// What a browser without JavaScript sends: it gets the page, not the action's JSON.
+			headers: {
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				origin: server.url
+			},
+			body: new URLSearchParams({ passphrase: key }).toString()
+		});
+		expect(page.status).toBe(200);
+		const html = page.body.toString('utf8').replace(/\s+/g, ' ');
+		expect(html).toContain('2 files in one zip are waiting for you');
+		expect(html).toContain('one.txt');
+		expect(html).toContain('two.txt');
 	});
 
 	const tooMany = JSON.stringify(

@@ -66,7 +66,9 @@ export const actions: Actions = {
 			filename: result.metadata?.filename ?? null,
 			size: result.metadata?.size ?? null,
 			mimeType: result.metadata?.mime_type ?? null,
-			sha256: result.metadata?.sha256 ?? null
+			sha256: result.metadata?.sha256 ?? null,
+			kind: result.metadata ? (result.metadata.kind ?? 'file') : null,
+			contents: result.metadata?.contents ?? null
 		};
 		// Looked up by passphrase, the answer carries its normalised spelling (null for a lookup
 		// by access key).
