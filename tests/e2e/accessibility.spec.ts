@@ -1,9 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
 	DESKTOP,
+	dropFiles,
 	expectAccessible,
 	open,
-	PHONE,
 	randomFile,
 	showDetails,
 	showResult,
@@ -13,50 +13,86 @@ import {
 } from './support';
 
 /*
- * axe-core on every state of both pages, in both colour schemes and at phone width; the
- * states a browser without JavaScript sees; and the keyboard path. (The README's screenshots
+ * axe-core on every state of /, /r and /docs, in both colour schemes at 320, 390 and 1280 px
+ * (nothing may scroll sideways at any of them: WCAG 1.4.10 reflow); the states a browser
+ * without JavaScript sees; and the keyboard path. (The README's screenshots
  * are taken by `npm run screenshots`, tests/screenshots/, not by the test run.)
  */
 
+/** The widths of the matrix: the WCAG 1.4.10 reflow width, a common phone, a laptop. */
+const VIEWPORTS = {
+	'320 px': { width: 320, height: 640 },
+	'390 px': { width: 390, height: 844 },
+	'1280 px': DESKTOP
+} as const;
+
+/** No serious or critical axe violation, and nothing wider than the window (1.4.10 reflow). */
+async function expectAccessibleAndFitting(page: Page, state: string): Promise<void> {
+	await expectAccessible(page, state);
+	const overflow = await page.evaluate(
+		() => document.documentElement.scrollWidth - document.documentElement.clientWidth
+	);
+	expect(overflow, `horizontal overflow (${state})`).toBeLessThanOrEqual(0);
+}
+
 for (const colorScheme of ['light', 'dark'] as const) {
-	for (const [size, viewport] of Object.entries({ desktop: DESKTOP, phone: PHONE })) {
-		test(`both pages pass axe in the ${colorScheme} scheme at ${size} width`, async ({
+	for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+		test(`/, /r and /docs pass axe and fit the window in the ${colorScheme} scheme at ${size}`, async ({
 			page,
 			request
 		}) => {
+			// Two uploads, two key derivations and a dozen axe scans on two loaded cores.
+			test.setTimeout(180_000);
 			await page.emulateMedia({ colorScheme });
 			await page.setViewportSize(viewport);
 			const problems = await watchProblems(page);
+			const at = `${colorScheme}, ${size}`;
 
 			await open(page, '/');
-			await expectAccessible(page, `send page, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `send page, ${at}`);
+			await dropFiles(page, 'label:has(input[type=file])', [
+				randomFile('a rather long file name for a narrow phone screen.pdf', 300),
+				randomFile('notes.txt', 200)
+			]);
+			await expect(page.getByRole('list', { name: 'Files to send' })).toBeVisible();
+			await expectAccessibleAndFitting(page, `send page, several files, ${at}`);
 			await page.getByRole('tab', { name: 'Text' }).click();
-			await expectAccessible(page, `send page, text tab, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `send page, text tab, ${at}`);
 			await showResult(page);
-			await expectAccessible(page, `send page, result, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `send page, result, ${at}`);
 
 			await open(page, '/r');
-			await expectAccessible(page, `retrieval page, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `retrieval page, ${at}`);
 			await page.getByLabel('Passphrase').fill('abacus abdomen abdominall abid');
 			await expect(page.getByRole('group', { name: 'Suggestions for abdominall' })).toBeVisible();
-			await expectAccessible(page, `retrieval page, typing, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `retrieval page, typing, ${at}`);
 
 			const passphrase = await uploadThroughApi(request, randomFile('notes.txt', 300), {
 				uses: 1
 			});
 			await showDetails(page, passphrase);
-			await expectAccessible(page, `retrieval page, details, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `retrieval page, details, ${at}`);
 			const saved = page.waitForEvent('download');
 			await page.getByRole('button', { name: /^Download/ }).click();
 			await saved;
 			await expect(page.getByTestId('download-sha256')).toBeVisible();
-			await expectAccessible(page, `retrieval page, downloaded, ${colorScheme}, ${size}`);
+			await expectAccessibleAndFitting(page, `retrieval page, downloaded, ${at}`);
 
-			// Nothing may overflow sideways at phone width.
-			const overflow = await page.evaluate(
-				() => document.documentElement.scrollWidth - document.documentElement.clientWidth
+			const text = await uploadThroughApi(
+				request,
+				{ name: 'message.txt', mimeType: 'text/plain', buffer: Buffer.from('Meet at seven.\n') },
+				{ uses: 1, kind: 'text' }
 			);
-			expect(overflow).toBeLessThanOrEqual(0);
+			await showDetails(page, text);
+			await page.getByRole('button', { name: /^Download/ }).click();
+			await expect(page.getByRole('textbox', { name: 'Text received' })).toBeVisible();
+			await expectAccessibleAndFitting(page, `retrieval page, text shown, ${at}`);
+
+			// Every page links to the API reference.
+			await page.getByRole('link', { name: 'API reference' }).click();
+			await expect(page).toHaveURL(/\/docs$/);
+			await expect(page.getByRole('heading', { name: 'API reference', level: 1 })).toBeVisible();
+			await expectAccessibleAndFitting(page, `API reference, ${at}`);
 			expect(withoutExpectedHttpErrors(problems, [])).toEqual({
 				console: [],
 				pageErrors: [],
