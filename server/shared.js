@@ -358,13 +358,13 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 	},
 	s3Checksums: {
 		env: 'S3_CHECKSUMS',
-		default: 'when_supported',
+		default: 'when_required',
 		schema: v.message(
 			v.pipe(v.string(), v.toLowerCase(), v.picklist(['when_supported', 'when_required'])),
 			'when_supported or when_required'
 		),
 		meaning:
-			"with `s3`: the AWS SDK's request checksums (CRC32). `when_required` sends them only where S3 requires them: set it for stores that refuse them (the file format already authenticates every byte)"
+			"with `s3`: the AWS SDK's CRC32 request checksums. `when_required`: only where S3 requires them (several S3-compatible stores refuse the others, and the file format already authenticates every byte); `when_supported`: on every request that can carry them, the SDK's own default"
 	},
 	maxFileSize: {
 		env: 'MAX_FILE_SIZE',

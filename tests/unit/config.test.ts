@@ -40,7 +40,7 @@ describe('parseConfig', () => {
 			s3Prefix: 'raven-zero/',
 			s3ForcePathStyle: false,
 			s3ApplyLifecycle: false,
-			s3Checksums: 'when_supported'
+			s3Checksums: 'when_required'
 		});
 		expect(config.bodySizeLimit).toBe(10_485_760 + 64 * 1024);
 		expect(Object.isFrozen(config)).toBe(true);
@@ -159,7 +159,7 @@ describe('parseConfig', () => {
 			S3_PREFIX: 'rz/',
 			S3_FORCE_PATH_STYLE: 'TRUE',
 			S3_APPLY_LIFECYCLE: '1',
-			S3_CHECKSUMS: 'when_required'
+			S3_CHECKSUMS: 'When_Supported'
 		});
 		expect(config).toMatchObject({
 			storageBackend: 's3',
@@ -168,7 +168,7 @@ describe('parseConfig', () => {
 			s3Prefix: 'rz/',
 			s3ForcePathStyle: true,
 			s3ApplyLifecycle: true,
-			s3Checksums: 'when_required'
+			s3Checksums: 'when_supported'
 		});
 		expect(() => parseConfig({ STORAGE_BACKEND: 's3' })).toThrow(
 			'Invalid value for S3_BUCKET: "" (should be a bucket name: STORAGE_BACKEND=s3 needs one)'
