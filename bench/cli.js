@@ -13,7 +13,10 @@ export const USAGE = `npm run bench [-- options]
   --sizes LIST    only the cells of these sizes, e.g. 1KiB,10MiB
   --clients LIST  only these client counts, e.g. 10 (default 1,10,50)
   --ways LIST     only these ways of calling: passphrase (curl's), access (the pages'
-                  access key); default both`;
+                  access key); default both
+  --storage s3    the files in a bucket of a one-node Swift (S3 API) started for the run,
+                  against that engine's raw PUT/GET floor; by default only 10MiB at 10
+                  clients, and the 1 GiB mode (default: fs, a folder)`;
 
 /** The ways of calling a cell can be measured in (bench/load.js). */
 export const WAYS = ['passphrase', 'access'];
@@ -37,6 +40,7 @@ export function label(size) {
 /**
  * @typedef {object} Options
  * @property {boolean} smoke
+ * @property {'fs' | 's3'} storage where the server keeps the files
  * @property {boolean} large run the 1 GiB mode
  * @property {number} runs repeats per cell
  * @property {number[]} sizes bytes
@@ -60,14 +64,24 @@ export function readOptions(args) {
 			runs: { type: 'string', default: '3' },
 			sizes: { type: 'string' },
 			clients: { type: 'string' },
-			ways: { type: 'string' }
+			ways: { type: 'string' },
+			storage: { type: 'string', default: 'fs' }
 		}
 	});
+	const storage = values.storage;
+	if (storage !== 'fs' && storage !== 's3') {
+		throw new Error(`--storage ${storage}: should be fs or s3`);
+	}
 	const ways = values.ways ? values.ways.split(',') : WAYS;
 	for (const way of ways) {
 		if (!WAYS.includes(way)) throw new Error(`unknown way ${way} (use ${WAYS.join(' or ')})`);
 	}
-	const concurrency = values.clients ? values.clients.split(',').map(Number) : [1, 10, 50];
+	// On S3 the question is the engine's cost (issue #15): one cell, beside its raw floor.
+	const concurrency = values.clients
+		? values.clients.split(',').map(Number)
+		: storage === 's3'
+			? [10]
+			: [1, 10, 50];
 	for (const clients of concurrency) {
 		if (!Number.isInteger(clients) || clients < 1) {
 			throw new Error(`--clients ${values.clients}: should be whole numbers from 1`);
@@ -80,6 +94,7 @@ export function readOptions(args) {
 	if (values.smoke) {
 		return {
 			smoke: true,
+			storage,
 			large: false,
 			runs: 1,
 			sizes: [KiB, 256 * KiB],
@@ -89,11 +104,13 @@ export function readOptions(args) {
 			scryptRepeats: 2
 		};
 	}
+	const defaultSizes = storage === 's3' ? [10 * MiB] : [KiB, MiB, 10 * MiB];
 	return {
 		smoke: false,
+		storage,
 		large: values.large,
 		runs,
-		sizes: values.sizes ? values.sizes.split(',').map(parseSize) : [KiB, MiB, 10 * MiB],
+		sizes: values.sizes ? values.sizes.split(',').map(parseSize) : defaultSizes,
 		concurrency,
 		ways,
 		scryptRepeats: 10

@@ -48,12 +48,18 @@ export function startApp(redisUrl, work, name, { root = ROOT, env = {} } = {}) {
 	);
 }
 
-/** bench/floor-server.js, holding a stored file of each size for the download floor. */
-export async function startFloor(work, sizes) {
+/**
+ * bench/floor-server.js, holding a stored file of each size for the download floor; on the
+ * bucket that `s3Env` names (the server's S3 settings) when given, else in `<work>/floor`.
+ */
+export async function startFloor(work, sizes, s3Env) {
 	const floor = spawnJsonLines(
 		process.execPath,
 		['bench/floor-server.js', path.join(work, 'floor'), sizes.join(',')],
-		{ env: process.env, name: 'floor server' }
+		{
+			env: { ...process.env, ...(s3Env ? { ...s3Env, FLOOR_STORAGE: 's3' } : {}) },
+			name: 'floor server'
+		}
 	);
 	const { port } = await floor.waitForLine((line) => typeof line.port === 'number', 20_000);
 	return {

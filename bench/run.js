@@ -8,6 +8,8 @@
 //   npm run bench -- --sizes 10MiB  only the cells of these sizes (comma-separated)
 //   npm run bench -- --clients 10   only these client counts
 //   npm run bench -- --ways access  only this way of calling (passphrase, access)
+//   npm run bench -- --storage s3   the files in a bucket of a one-node Swift (S3 API) started
+//                                   for the run, beside that engine's raw PUT/GET floor
 //
 // Every cell is measured in both ways of calling (bench/load.js): with the passphrase, as curl
 // does (one scrypt on the server per request), and with the access key, as the pages do (the
@@ -25,6 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, rssMiB, sleep, startRedis } from '../tests/helpers/processes.js';
+import { startSwift } from '../tests/helpers/swift.js';
 import { GiB, label, readOptions, requestsFor, USAGE } from './cli.js';
 import { cryptoFloors, importScryptParams, scryptCost, scryptParallelRate } from './floors.js';
 import { runLoad, startApp, startFloor } from './processes.js';
@@ -143,7 +146,7 @@ async function main() {
 	const started = Date.now();
 	const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version };
 	console.log(
-		`Raven Zero benchmark: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}${options.smoke ? ', smoke mode' : ''}`
+		`Raven Zero benchmark: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, storage ${options.storage}${options.smoke ? ', smoke mode' : ''}`
 	);
 
 	const floors = cryptoFloors();
@@ -164,10 +167,19 @@ async function main() {
 	const redis = await startRedis();
 	const stops = [() => redis.stop(), () => rmSync(work, { recursive: true, force: true })];
 	try {
-		const server = await startApp(redis.url, work, 'main');
+		// --storage s3: the server and the floor on one bucket of a Swift started for the run.
+		let s3Env;
+		if (options.storage === 's3') {
+			const swift = await startSwift();
+			stops.unshift(() => swift.stop());
+			s3Env = swift.env(await swift.createBucket());
+			console.log(`S3 engine: OpenStack Swift (s3api) on ${swift.endpoint}`);
+		}
+		const env = s3Env ?? {};
+		const server = await startApp(redis.url, work, 'main', { env });
 		const app = { url: server.url, pid: server.process.pid, scrypt: scryptParams };
 		stops.unshift(() => server.stop());
-		const floor = await startFloor(work, options.sizes);
+		const floor = await startFloor(work, options.sizes, s3Env);
 		stops.unshift(floor.stop);
 		await sleep(1000);
 		const idleRss = rssMiB(app.pid);
@@ -190,7 +202,7 @@ async function main() {
 		let large;
 		if (options.large) {
 			await server.stop();
-			const fresh = await startApp(redis.url, work, 'large');
+			const fresh = await startApp(redis.url, work, 'large', { env });
 			try {
 				large = await measureLarge({ url: fresh.url, pid: fresh.process.pid });
 				printLarge(large);
@@ -202,6 +214,7 @@ async function main() {
 		const report = {
 			when: new Date().toISOString(),
 			machine,
+			storage: options.storage,
 			scrypt,
 			floors,
 			idle_rss_mib: round(idleRss),
