@@ -38,9 +38,10 @@ export function startApp(redisUrl, work, name, { root = ROOT, env = {} } = {}) {
 			MAX_LIVE_DROPS: '100000000',
 			UPLOAD_BYTE_LIMIT: '1000000G/hour',
 			// Every request is measured to its answer: at 50 passphrase clients the scrypt queue
-			// alone is about 1.5 s, where the default KDF_MAX_WAIT_MS would start shedding (the
+			// alone is about 1.5 s, where the default KDF_MAX_WAIT_MS and KDF_QUEUE_LIMIT would shed (the
 			// abuse scenario, tests/resilience/abuse.test.ts, measures that).
 			KDF_MAX_WAIT_MS: '30000',
+			KDF_QUEUE_LIMIT: '10000',
 			...env
 		},
 		// A loaded machine can take well over 10 s to start a server.

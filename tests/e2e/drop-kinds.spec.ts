@@ -184,8 +184,9 @@ test('several files whose zip is over the size limit are refused before a byte i
 	const half = Math.ceil(E2E_MAX_FILE_SIZE / 2);
 	await dropFiles(page, DROP_ZONE, [randomFile('a.bin', half), randomFile('b.bin', half)]);
 	await expect(page.getByRole('alert')).toContainText('These 2 files make a zip of 1 MiB');
-	await page.getByRole('button', { name: 'Upload and get a passphrase' }).click();
 	await expect(page.getByRole('alert')).toContainText('Nothing was uploaded');
+	// As for one file too large: Upload stays off until other files are chosen.
+	await expect(page.getByRole('button', { name: 'Upload and get a passphrase' })).toBeDisabled();
 	expect(uploads).toEqual([]);
 });
 

@@ -323,7 +323,7 @@ test('focus stays where the person is: Upload, Cancel, and Send another file', a
 	await another.focus();
 	await page.keyboard.press('Enter');
 	// The new form's first field, not the top of the page.
-	await expect(page.locator('input[type=file]')).toBeFocused();
+	await expect(page.locator('input[name=file]')).toBeFocused();
 });
 
 test('settings cannot change during an upload, and come back after it', async ({ page }) => {
@@ -337,7 +337,8 @@ test('settings cannot change during an upload, and come back after it', async ({
 		page.getByLabel('Destroy after'),
 		page.getByRole('radio', { name: '3' }),
 		page.getByRole('tab', { name: 'Text' }),
-		page.locator('input[type=file]')
+		page.locator('input[name=file]'),
+		page.locator('#folder-input')
 	];
 	for (const control of settings) await expect(control).toBeDisabled();
 	await page.getByRole('button', { name: 'Cancel upload' }).click();

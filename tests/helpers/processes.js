@@ -371,10 +371,12 @@ export async function startServer(env = {}, options = {}) {
 				TEMP_PATH: path.join(dir, 'temp'),
 				LOG_PATH: path.join(dir, 'logs', 'raven_zero.log'),
 				// Tests assert the exact outcome of bursts of passphrase requests on a loaded
-				// two-core machine, where the 1.5 s wait deadline would shed some at random. The
-				// deadline is tested where it is the subject (tests/unit/crypto.test.ts, and
-				// tests/resilience/abuse.test.ts with the default).
+				// two-core machine, where the scrypt queue's bounds (100 waiting, 1.5 s) would
+				// shed some at random. They are tested where they are the subject
+				// (tests/unit/crypto.test.ts, hostile-clients.test.ts, and
+				// tests/resilience/abuse.test.ts with the defaults).
 				KDF_MAX_WAIT_MS: '30000',
+				KDF_QUEUE_LIMIT: '10000',
 				...env
 			}
 		}

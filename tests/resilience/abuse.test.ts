@@ -24,8 +24,12 @@ const ATTACK_CONNECTIONS = 96;
 /** Under LOOKUP_RATE_LIMIT (120 a minute): a victim polls as often as the limit lets it. */
 const POLL_EVERY_MS = 600;
 
-// Every limit at its default, the wait deadline included (the test helpers raise it).
-const { server } = serverForTests({ ADDRESS_HEADER: 'x-forwarded-for', KDF_MAX_WAIT_MS: '1500' });
+// Every limit at its default, the scrypt queue's bounds included (the test helpers raise them).
+const { server } = serverForTests({
+	ADDRESS_HEADER: 'x-forwarded-for',
+	KDF_QUEUE_LIMIT: '100',
+	KDF_MAX_WAIT_MS: '1500'
+});
 
 const as = (address: string) => ({ 'x-forwarded-for': address });
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
