@@ -52,8 +52,10 @@ export function explain(failure: {
 		case 'TOO_MANY_FAILED_LOOKUPS':
 			return `Too many unknown passphrases were tried from your network address, so lookups from it are blocked${wait ? ` for ${wait} more` : ' for a while'}. Nothing about any file is revealed by this.`;
 		case 'RATE_LIMITED':
+			// The sentence's own "wait a little" or "try again in 1800 s" gives way to the wait in
+			// words, so it is said once ("Wait a little and try again. Try again in 60 minutes.").
 			return wait
-				? `${failure.message.replace(/ Try again in .*$/, '')} Try again in ${wait}.`
+				? `${failure.message.replace(/\s*(Wait a little and try again\.|Try again in .*)$/, '')} Try again in ${wait}.`
 				: failure.message;
 		default:
 			return failure.message;

@@ -9,6 +9,8 @@
  * limit, the unknown words). `page`, where present, is what a page without JavaScript shows
  * for the code when the API's sentence reads wrong there.
  */
+import { formatWait } from './format';
+
 export const ERRORS = {
 	// 400: the request is wrong; the client can fix it.
 	BAD_REQUEST: {
@@ -67,7 +69,9 @@ export const ERRORS = {
 	UNKNOWN_PASSPHRASE: {
 		status: 404,
 		detail:
-			'No drop has this passphrase. Check it for typos; repeated failures block this address for a while.'
+			'No drop has this passphrase. Check it for typos; repeated failures block this address for a while.',
+		// The page's title says "No drop has this passphrase" already: say the rest once.
+		page: 'Check each word for typos: repeated unknown passphrases block this network address for a while.'
 	},
 	METHOD_NOT_ALLOWED: { status: 405, detail: 'This method is not allowed here.' },
 	DROP_EXISTS: {
@@ -165,6 +169,7 @@ export type ErrorBody = {
 	error_code: ErrorCode;
 	detail: string;
 	unknown_words?: UnknownWord[];
+	tries_left?: number;
 };
 
 export function isErrorCode(code: string): code is ErrorCode {
@@ -202,13 +207,43 @@ export function pageFailure(refusal: {
 	detail?: string;
 	retryAfterSeconds?: number;
 	unknownWords?: UnknownWord[];
+	triesLeft?: number;
+	blockSeconds?: number;
 }): Failure {
 	const failure: Failure = {
 		status: ERRORS[refusal.code].status,
 		code: refusal.code,
-		message: refusal.detail ?? pageMessage(refusal.code),
+		message: pageSentence(refusal),
 		retryAfter: refusal.retryAfterSeconds
 	};
 	if (refusal.unknownWords) failure.unknownWords = refusal.unknownWords;
 	return failure;
+}
+
+/**
+ * An unknown passphrase's sentence under the page's title ("No drop has this passphrase"):
+ * the tries left before a block where the refusal counted them, else the catalogue's advice,
+ * never the API's detail, which would say the title again.
+ */
+function pageSentence(refusal: Parameters<typeof pageFailure>[0]): string {
+	if (refusal.code !== 'UNKNOWN_PASSPHRASE') return refusal.detail ?? pageMessage(refusal.code);
+	const { triesLeft, blockSeconds } = refusal;
+	return triesLeft !== undefined && blockSeconds !== undefined
+		? unknownPassphraseAdvice(triesLeft, blockSeconds)
+		: pageMessage(refusal.code);
+}
+
+/**
+ * What an unknown passphrase costs the address it came from, said once: how many more may
+ * come from it before DOWNLOAD_FAIL_LIMIT blocks it, and for how long. The API's detail and
+ * the retrieval page both say it (the page under its own title, "No drop has this passphrase").
+ */
+export function unknownPassphraseAdvice(triesLeft: number, blockSeconds: number): string {
+	const block = formatWait(blockSeconds);
+	if (triesLeft <= 0) {
+		return `That was the last try: lookups from this network address are now blocked for ${block}.`;
+	}
+	const more =
+		triesLeft === 1 ? 'one more unknown passphrase' : `${triesLeft} more unknown passphrases`;
+	return `Check each word for typos: after ${more} from this network address, it is blocked for ${block}.`;
 }

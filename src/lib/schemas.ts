@@ -266,9 +266,22 @@ const unknownWords = Type.Array(UnknownWord, {
 		'The words not in the list, the first three with the closest ones that are. Empty when the problem is the number of words or an empty passphrase.'
 });
 
-/** The JSON body of every refusal (http/refusals.ts); `unknown_words` only for INVALID_PASSPHRASE. */
+const triesLeft = Type.Integer({
+	minimum: 0,
+	description:
+		'How many more unknown passphrases this client address may try before it is blocked for `DOWNLOAD_BLOCK_WINDOW` (0: this one started the block). Counted across instances; failures racing on other instances can make the real number a little lower.'
+});
+
+/**
+ * The JSON body of every refusal (http/refusals.ts); `unknown_words` only for
+ * INVALID_PASSPHRASE, `tries_left` only for UNKNOWN_PASSPHRASE.
+ */
 export const ErrorBody = Type.Object(
-	{ ...errorFields, unknown_words: Type.Optional(unknownWords) },
+	{
+		...errorFields,
+		unknown_words: Type.Optional(unknownWords),
+		tries_left: Type.Optional(triesLeft)
+	},
 	closed
 );
 export type ErrorBody = Static<typeof ErrorBody>;
@@ -285,6 +298,16 @@ export const InvalidPassphraseBody = Type.Object(
 		error_code: Type.Literal('INVALID_PASSPHRASE'),
 		detail: Type.String(),
 		unknown_words: unknownWords
+	},
+	closed
+);
+
+/** UNKNOWN_PASSPHRASE: always with the tries left before a block. */
+export const UnknownPassphraseBody = Type.Object(
+	{
+		error_code: Type.Literal('UNKNOWN_PASSPHRASE'),
+		detail: Type.String(),
+		tries_left: triesLeft
 	},
 	closed
 );

@@ -40,7 +40,9 @@ test('a refused no-JS download goes back to /r with the code, and /r says what h
 		headers: { accept: 'text/html' }
 	});
 	expect(page.status).toBe(200);
-	expect(page.body.toString()).toContain('No drop has this passphrase.');
+	// The title says what happened; the sentence under it says what to do, once.
+	expect(page.body.toString()).toContain('No drop has this passphrase</p>');
+	expect(page.body.toString()).toContain('Check each word for typos');
 });
 
 test('the same refusal is JSON for an API client', async () => {

@@ -362,7 +362,13 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 			const route = ['download', 'preview', 'status'][i % 3];
 			const reply = await request(`${server.url}/${route}/${guess}`, { from: attacker });
 			expect(reply.status).toBe(404);
-			expect(json(reply)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE' });
+			// Each refusal says how many more guesses the address has before the block.
+			expect(json(reply)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE', tries_left: 9 - i });
+			expect(json(reply).detail).toBe(
+				i < 9
+					? `No drop has this passphrase. Check each word for typos: after ${i === 8 ? 'one more unknown passphrase' : `${9 - i} more unknown passphrases`} from this network address, it is blocked for 30 minutes.`
+					: 'No drop has this passphrase. That was the last try: lookups from this network address are now blocked for 30 minutes.'
+			);
 		}
 		for (const route of ['download', 'preview', 'status']) {
 			const reply = await request(`${server.url}/${route}/abacus-abdomen-abide-able`, {

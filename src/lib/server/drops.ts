@@ -34,7 +34,7 @@ import { StoreUnavailableError, type GoneState, type MetadataStore } from './sto
 import { messageOf, type Transfers } from './transfers';
 import { checkBeforeReading, receiveUpload, type UploadRequest } from './upload';
 import { checkQuota, declaredFileBytes, UploadAllowance } from './quotas';
-import { UPLOAD_FORM_CODES, type ErrorCode } from '../errors';
+import { UPLOAD_FORM_CODES, unknownPassphraseAdvice, type ErrorCode } from '../errors';
 import type { ContentsEntry, DropKind } from '../drop-bounds';
 
 /** Tombstones outlive the drop's expiry by this much, so `status` can still say what happened. */
@@ -383,8 +383,12 @@ export function createDrops({
 	async function gone(state: GoneState, address: string): Promise<Refusal> {
 		if (state === 'burned') return refuse('ALREADY_DOWNLOADED');
 		if (state === 'expired') return refuse('EXPIRED');
-		await limits.recordLookupFailure(address);
-		return refuse('UNKNOWN_PASSPHRASE');
+		const { triesLeft, blockSeconds } = await limits.recordLookupFailure(address);
+		return refuse('UNKNOWN_PASSPHRASE', {
+			detail: `No drop has this passphrase. ${unknownPassphraseAdvice(triesLeft, blockSeconds)}`,
+			triesLeft,
+			blockSeconds
+		});
 	}
 
 	/**

@@ -295,8 +295,13 @@ export class Limits {
 		return { ok: true, headers: {} };
 	}
 
-	/** Count one lookup of an unknown passphrase. @throws StoreUnavailableError */
-	async recordLookupFailure(address: string): Promise<void> {
+	/**
+	 * Count one lookup of an unknown passphrase; answers how many more this address may try
+	 * before it is blocked (0: this one started the block) and how long a block lasts, so the
+	 * refusal can say so. Instances sharing the store count together; failures racing on
+	 * other instances can make the real number a little lower. @throws StoreUnavailableError
+	 */
+	async recordLookupFailure(address: string): Promise<{ triesLeft: number; blockSeconds: number }> {
 		const { points, durationSeconds } = this.#failureLimit;
 		const key = this.#key(address);
 		try {
@@ -306,6 +311,10 @@ export class Limits {
 				await this.#failures.block(key, durationSeconds);
 				this.#metrics.blockStarted(durationSeconds);
 			}
+			return {
+				triesLeft: Math.max(0, points - result.consumedPoints),
+				blockSeconds: durationSeconds
+			};
 		} catch (error) {
 			throw new StoreUnavailableError(error);
 		}

@@ -15,6 +15,12 @@ export type Refusal = {
 	retryAfterSeconds?: number;
 	/** For INVALID_PASSPHRASE: each unknown word with suggestions. */
 	unknownWords?: UnknownWord[];
+	/**
+	 * For UNKNOWN_PASSPHRASE: how many more unknown passphrases this address may try before
+	 * it is blocked (0: this one started the block), and how long a block lasts.
+	 */
+	triesLeft?: number;
+	blockSeconds?: number;
 	/** Informational headers of the limit that refused (RateLimit-*). */
 	headers?: Record<string, string>;
 };

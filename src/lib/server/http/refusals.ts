@@ -25,6 +25,7 @@ export function refusalResponse(refusal: Refusal): Response {
 	currentMetrics().refused(refusal);
 	const body: ErrorBody = { error_code: refusal.code, detail: detailOf(refusal) };
 	if (refusal.unknownWords) body.unknown_words = refusal.unknownWords;
+	if (refusal.triesLeft !== undefined) body.tries_left = refusal.triesLeft;
 	const headers = new Headers(refusal.headers);
 	if (refusal.retryAfterSeconds) headers.set('Retry-After', String(refusal.retryAfterSeconds));
 	return Response.json(body, { status: statusOf(refusal), headers });

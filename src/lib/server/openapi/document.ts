@@ -201,10 +201,9 @@ const UPLOAD_400_CODES = [
 const LOOKUP_SHARED = {
 	'403': responseRef('CrossOriginForbidden'),
 	'421': responseRef('MisdirectedRequest'),
-	'404': errorResponse(
-		404,
-		'No drop has this passphrase (or its tombstone has lapsed too). Counts as a failed lookup for the client address; `DOWNLOAD_FAIL_LIMIT` of them block it.',
-		['UNKNOWN_PASSPHRASE']
+	'404': jsonResponse(
+		'No drop has this passphrase (or its tombstone has lapsed too). Counts as a failed lookup for the client address; `DOWNLOAD_FAIL_LIMIT` of them block it, and `tries_left` says how many more it may try. `error_code`: `UNKNOWN_PASSPHRASE`.',
+		schemaRef('UnknownPassphraseError')
 	),
 	'429': errorResponse(
 		429,

@@ -12,6 +12,7 @@ import * as wire from '../../schemas';
 const SCHEMAS = {
 	Error: wire.PlainErrorBody,
 	InvalidPassphraseError: wire.InvalidPassphraseBody,
+	UnknownPassphraseError: wire.UnknownPassphraseBody,
 	InternalError: wire.InternalErrorBody,
 	Passphrase: wire.Passphrase,
 	Sha256: wire.Sha256,
