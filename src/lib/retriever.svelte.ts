@@ -34,6 +34,11 @@ export type CheckAnswer = {
 	passphrase: string;
 	info: DropInfo | null;
 	failure: Failure | null;
+	/**
+	 * The form without JavaScript was sent back from /download to check again before the last
+	 * download, which the page had not warned about (its count was stale): say why no file came.
+	 */
+	rechecked?: boolean;
 };
 
 export type Downloaded = {
@@ -81,6 +86,9 @@ export class Retriever {
 	/** The passphrase the shown answer is about ('' when there is none). */
 	get passphrase(): string {
 		return this.#answer?.passphrase ?? '';
+	}
+	get rechecked(): boolean {
+		return this.#answer?.rechecked ?? false;
 	}
 	get checking(): boolean {
 		return this.#checking;

@@ -145,3 +145,69 @@ test('unknown codes in the query string are ignored', async () => {
 	expect(page.status).toBe(200);
 	expect(page.body.toString()).not.toContain('<script>');
 });
+
+test('a no-JS download whose page did not warn of the last use is sent back to Check first', async () => {
+	const { body, contentType } = multipart([
+		{ name: 'uses', data: '2' },
+		{ name: 'file', filename: 'twice.txt', data: 'two downloads' }
+	]);
+	const created = await request(`${server.url}/upload/`, {
+		method: 'POST',
+		from: '127.0.0.26',
+		headers: { 'content-type': contentType },
+		body
+	});
+	expect(created.status).toBe(201);
+	const { key } = json(created) as { key: string };
+	// The form as the page renders it after a check: the passphrase and the count it showed.
+	const download = (usesShown: number, headers = browser(server.url)) =>
+		request(`${server.url}/download`, {
+			method: 'POST',
+			from: '127.0.0.26',
+			headers,
+			body: `passphrase=${key}&uses_shown=${usesShown}`
+		});
+
+	expect((await download(2)).body.toString()).toBe('two downloads');
+	// The page still says 2; the next download is the last: back to Check, the body kept (307).
+	const stale = await download(2);
+	expect(stale.status).toBe(307);
+	expect(stale.headers.location).toBe('/r?/check');
+	expect(stale.headers.location).not.toContain(key.split('-')[0]);
+	// What the browser does with it: the same form to Check, which shows the count now.
+	const checked = await request(`${server.url}/r?/check`, {
+		method: 'POST',
+		from: '127.0.0.26',
+		headers: browser(server.url),
+		body: `passphrase=${key}&uses_shown=2`
+	});
+	const page = checked.body.toString();
+	expect(page).toContain('Checked again: this is now the last download');
+	expect(page).toContain('This is the last download allowed');
+	// Nothing was taken: the form that showed 1 gets the file.
+	expect((await download(1)).body.toString()).toBe('two downloads');
+});
+
+test('an API client sending uses_shown is never sent back', async () => {
+	const { body, contentType } = multipart([
+		{ name: 'uses', data: '2' },
+		{ name: 'file', filename: 'api.txt', data: 'api' }
+	]);
+	const created = await request(`${server.url}/upload/`, {
+		method: 'POST',
+		from: '127.0.0.27',
+		headers: { 'content-type': contentType },
+		body
+	});
+	const { key } = json(created) as { key: string };
+	const form = { 'content-type': 'application/x-www-form-urlencoded' };
+	for (let i = 0; i < 2; i++) {
+		const reply = await request(`${server.url}/download`, {
+			method: 'POST',
+			from: '127.0.0.27',
+			headers: form,
+			body: `passphrase=${key}&uses_shown=2`
+		});
+		expect(reply.status).toBe(200);
+	}
+});

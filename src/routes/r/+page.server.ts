@@ -71,11 +71,13 @@ export const actions: Actions = {
 			contents: result.metadata?.contents ?? null
 		};
 		// Looked up by passphrase, the answer carries its normalised spelling (null for a lookup
-		// by access key).
+		// by access key). A form that says what it showed was sent back by /download to warn of
+		// the last use (lookup-routes.ts).
 		return {
 			passphrase: result.passphrase ?? passphrase,
 			info,
-			failure: null
+			failure: null,
+			rechecked: input.usesShown !== undefined
 		} satisfies CheckAnswer;
 	}
 };

@@ -8,19 +8,28 @@ import { refuse, type Outcome } from '../refusal';
 
 const MAX_BODY_BYTES = 4096;
 
-/** The drop a POST names: by access key (header or body) or by passphrase (body). */
-export async function readDropName(request: Request): Promise<Outcome<{ name: DropName }>> {
+/**
+ * The drop a POST names: by access key (header or body) or by passphrase (body). `usesShown`
+ * is the retrieval page's count of downloads left as its form without JavaScript showed it
+ * (field `uses_shown`), when the body carries one.
+ */
+export async function readDropName(
+	request: Request
+): Promise<Outcome<{ name: DropName; usesShown?: number }>> {
 	const header = request.headers.get('x-access-key');
 	if (header !== null) return { ok: true, name: { accessKey: header.trim() } };
 	const read = await readFields(request);
 	if (!read.ok) return read;
 	const { fields } = read;
+	const shown = Number(fields.uses_shown);
+	const usesShown =
+		typeof fields.uses_shown === 'string' && Number.isSafeInteger(shown) ? shown : undefined;
 	if (typeof fields.access_key === 'string') {
-		return { ok: true, name: { accessKey: fields.access_key.trim() } };
+		return { ok: true, name: { accessKey: fields.access_key.trim() }, usesShown };
 	}
 	const passphrase = fields.passphrase ?? fields.key;
 	if (typeof passphrase !== 'string') return refuse('BAD_REQUEST');
-	return { ok: true, name: passphrase };
+	return { ok: true, name: passphrase, usesShown };
 }
 
 /** The fields of a small JSON or form body. */

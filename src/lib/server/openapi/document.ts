@@ -507,7 +507,7 @@ export const OPENAPI_DOCUMENT: Readonly<Omit<ApiDocument, 'servers'>> = {
 					operationId: 'downloadByBody',
 					summary: 'Download the file (passphrase in the body)',
 					description:
-						'The same download with the passphrase in a form or JSON body, so it never sits in a URL, a proxy log or the browser history. Consumes one use.'
+						"The same download with the passphrase in a form or JSON body, so it never sits in a URL, a proxy log or the browser history. Consumes one use. The retrieval page without JavaScript also sends `uses_shown`, the count it showed: a browser form whose download would take the last use while it showed more is answered 307 to the page's Check (`/r?/check`, the body kept) instead, so the page can warn of the last use first. Other clients never get it."
 				},
 				DOWNLOAD_ANSWERS
 			)
