@@ -10,7 +10,9 @@
  *
  * "Download" posts the same access key (X-Access-Key) to `/download`, which streams an
  * attachment (an action cannot). It is read with fetch, so the page can show progress, read
- * `X-SHA256` and `X-Remaining-Uses`, and check the bytes itself before handing them over.
+ * `X-SHA256` and `X-Remaining-Uses`, and check the bytes itself: held in memory for a small
+ * file, streamed into the file the person picks for a big one, or, where the browser has no
+ * picker, left to the browser's own download of a POST form (./save-download.ts).
  *
  * Where no Web Worker can run (a browser without module workers), the page falls back to what
  * its no-JavaScript form does: it sends the passphrase and the server derives the key.
@@ -26,6 +28,15 @@ import {
 } from './api-client';
 import { pageFailure } from './errors';
 import { describeMalformed } from './passphrase';
+import {
+	chooseSaveWay,
+	pickSaveFile,
+	saveThroughBrowser,
+	saveThroughPage,
+	saveThroughPicker,
+	type SaveWay
+} from './save-download';
+import { TransferRate } from './transfer-rate';
 import { loadWords, checkPassphrase } from './words';
 
 /** What the `check` action answers, and what the page shows: the drop, or why not. */
@@ -46,8 +57,13 @@ export type Downloaded = {
 	size: number;
 	/** What the server recorded at upload (X-SHA256). */
 	sha256: string;
-	/** Whether the bytes received hash to it; null where the browser cannot hash (plain http). */
+	/**
+	 * Whether the bytes saved hash to it, checked in the page as they arrived; null when they
+	 * were not checked (the browser saved them itself, or there was no SHA-256 to compare).
+	 */
 	verified: boolean | null;
+	/** Where the bytes went: through the page, into a picked file, or the browser's download. */
+	way: SaveWay;
 	remainingUses: number;
 	/** A text drop's text, shown on the page instead of being saved as a file. */
 	text?: string;
@@ -59,6 +75,20 @@ export type Downloaded = {
  */
 export const MAX_SHOWN_TEXT_BYTES = 1024 * 1024;
 
+/** A running download, as its progress bar shows it. */
+export type DownloadProgress = {
+	received: number;
+	/** The file's size as the check answered it (0 when unknown). */
+	total: number;
+	bytesPerSecond: number;
+	/** Undefined until the speed is known. */
+	secondsLeft: number | undefined;
+};
+
+/** How often, and how many times, a download left to the browser is followed by status. */
+const FOLLOW_EVERY_MS = 1000;
+const FOLLOW_ATTEMPTS = 10;
+
 export class Retriever {
 	readonly #rendered: () => CheckAnswer | null;
 	/**
@@ -69,7 +99,7 @@ export class Retriever {
 	#checking = $state(false);
 	#preparing = $state(false);
 	#downloading = $state(false);
-	#received = $state(0);
+	#progress = $state<DownloadProgress | null>(null);
 	#downloaded = $state<Downloaded | null>(null);
 
 	/** `rendered`: what the page is rendered with (the action's `form`, or a refusal). */
@@ -100,9 +130,9 @@ export class Retriever {
 	get downloading(): boolean {
 		return this.#downloading;
 	}
-	/** Bytes of the running download received so far. */
-	get received(): number {
-		return this.#received;
+	/** The running download's progress; null when none runs (or the browser shows it). */
+	get progress(): DownloadProgress | null {
+		return this.#progress;
 	}
 	get downloaded(): Downloaded | null {
 		return this.#downloaded;
@@ -135,6 +165,8 @@ export class Retriever {
 	 * from the Download button. A redirect still goes through `update()`.
 	 */
 	check: SubmitFunction<CheckAnswer, CheckAnswer> = async ({ formData, cancel }) => {
+		// One at a time: the button stays focusable while a check runs (see the page).
+		if (this.#checking) return cancel();
 		this.#checking = true;
 		this.#downloaded = null;
 		this.#change({ failure: null });
@@ -168,17 +200,36 @@ export class Retriever {
 		};
 	};
 
-	/** Download the checked drop (one use), verify it, and hand it to the browser. */
+	/**
+	 * Download the checked drop (one use) and save it where its size allows checking it
+	 * (./save-download.ts). A second press while one runs does nothing (the button stays
+	 * focusable for the keyboard, so it is not disabled).
+	 */
 	async download(): Promise<void> {
+		const info = this.info;
+		if (this.#downloading || !info) return;
+		const total = info.size ?? 0;
+		let way = chooseSaveWay(total);
 		this.#downloading = true;
-		this.#received = 0;
+		this.#downloaded = null;
 		this.#change({ failure: null });
 		try {
-			const response = await post(
-				'/download',
-				this.passphrase,
-				await this.#accessKey(this.passphrase)
-			);
+			// The save dialog first, while the click still counts as a user gesture.
+			let file: FileSystemFileHandle | null = null;
+			if (way === 'picker') {
+				try {
+					file = await pickSaveFile(info.filename ?? 'download');
+					if (!file) return; // the person cancelled: nothing was asked of the server
+				} catch {
+					way = 'browser';
+				}
+			}
+			const key = await this.#accessKey(this.passphrase);
+			if (way === 'browser') {
+				this.#handToBrowser(info, key);
+				return;
+			}
+			const response = await post('/download', this.passphrase, key);
 			if (!response.ok || !response.body) {
 				const failure = await readFailure(response);
 				this.#change({ failure });
@@ -187,33 +238,35 @@ export class Retriever {
 				if (failure.code === 'EXPIRED') this.#markGone('expired');
 				return;
 			}
-			const chunks: Uint8Array<ArrayBuffer>[] = [];
-			const reader = response.body.getReader();
-			for (;;) {
-				const { done, value } = await reader.read();
-				if (done) break;
-				chunks.push(value as Uint8Array<ArrayBuffer>);
-				this.#received += value.byteLength;
-			}
-			const filename = this.info?.filename ?? filenameFrom(response) ?? 'download';
-			const type = response.headers.get('content-type') ?? 'application/octet-stream';
-			const blob = new Blob(chunks, { type });
+			const filename = info.filename ?? filenameFrom(response) ?? 'download';
 			const sha256 = response.headers.get('x-sha256') ?? '';
 			const remainingUses = Number(response.headers.get('x-remaining-uses') ?? 0);
-			const verified = await verify(blob, sha256);
-			// A text drop is shown as text, when it is text; anything else is saved as a file.
-			const text = verified !== false && this.#showsText() ? await textOf(blob) : undefined;
-			// Bytes that fail their hash are never handed over (the server aborts first anyway).
-			if (verified !== false && text === undefined) save(blob, filename);
-			this.#downloaded = { filename, size: blob.size, sha256, verified, remainingUses, text };
-			const info = this.info;
-			if (info) {
-				this.#change({
-					info: { ...info, remainingUses, status: remainingUses === 0 ? 'burned' : info.status }
-				});
-			}
+			const rate = new TransferRate();
+			const onProgress = (received: number) => {
+				rate.add(received);
+				this.#progress = {
+					received,
+					total,
+					bytesPerSecond: rate.bytesPerSecond,
+					secondsLeft: rate.secondsLeft(total)
+				};
+			};
+			onProgress(0);
+			const saved = file
+				? await saveThroughPicker(response.body, file, { expectedSha256: sha256, onProgress })
+				: await saveThroughPage(response.body, {
+						filename,
+						type: response.headers.get('content-type') ?? 'application/octet-stream',
+						expectedSha256: sha256,
+						onProgress,
+						// A text drop is shown as text, when it is text; anything else is saved.
+						asText: this.#showsText()
+					});
+			this.#downloaded = { filename, sha256, remainingUses, way, ...saved };
+			this.#setUsesLeft(remainingUses);
 		} catch {
-			// A broken transfer: the server aborts rather than send bytes that fail their check.
+			// A broken transfer: the server aborts rather than send bytes that fail their check,
+			// and a picked file is only written once the bytes are all in and checked.
 			this.#change({
 				failure: {
 					...NETWORK_FAILURE,
@@ -223,7 +276,59 @@ export class Retriever {
 			});
 		} finally {
 			this.#downloading = false;
+			this.#progress = null;
 		}
+	}
+
+	/**
+	 * The `browser` way: the browser downloads the file itself. The page cannot see it arrive,
+	 * so it counts the use at once and then asks the server (a status check, free) until the
+	 * count has moved.
+	 */
+	#handToBrowser(info: DropInfo, key: string | null): void {
+		saveThroughBrowser(key !== null ? { accessKey: key } : { passphrase: this.passphrase });
+		const remainingUses = Math.max(0, info.remainingUses - 1);
+		this.#downloaded = {
+			filename: info.filename ?? 'download',
+			size: info.size ?? 0,
+			sha256: info.sha256 ?? '',
+			verified: null,
+			way: 'browser',
+			remainingUses
+		};
+		this.#setUsesLeft(remainingUses);
+		void this.#followUses(key, remainingUses);
+	}
+
+	/** Ask for the drop's status a few times until the server has counted the download. */
+	async #followUses(key: string | null, expected: number): Promise<void> {
+		const passphrase = this.passphrase;
+		for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
+			await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+			const response = await post('/status', passphrase, key).catch(() => null);
+			if (!response?.ok) continue;
+			const status = (await response.json().catch(() => null)) as {
+				status?: string;
+				remaining_uses?: number;
+			} | null;
+			const left = status?.remaining_uses;
+			if (typeof left !== 'number' || (status?.status === 'active' && left > expected)) continue;
+			// A new check or an edit since: this answer no longer belongs to what is shown.
+			const downloaded = this.#downloaded;
+			if (this.passphrase !== passphrase || downloaded?.way !== 'browser') return;
+			this.#downloaded = { ...downloaded, remainingUses: left };
+			this.#setUsesLeft(left);
+			return;
+		}
+	}
+
+	/** The drop's card after a download of ours: the uses left, and burned after the last. */
+	#setUsesLeft(remainingUses: number): void {
+		const info = this.info;
+		if (!info) return;
+		this.#change({
+			info: { ...info, remainingUses, status: remainingUses === 0 ? 'burned' : info.status }
+		});
 	}
 
 	/**
@@ -288,35 +393,4 @@ function filenameFrom(response: Response): string | undefined {
 		}
 	}
 	return /filename="([^"]+)"/i.exec(header)?.[1];
-}
-
-async function verify(blob: Blob, expected: string): Promise<boolean | null> {
-	// crypto.subtle exists only in secure contexts (https, localhost).
-	if (!expected || !globalThis.crypto?.subtle) return null;
-	const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-	const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0'));
-	return hex.join('') === expected.toLowerCase();
-}
-
-/** The bytes as UTF-8 text; undefined when they are not valid UTF-8 (then they are saved). */
-async function textOf(blob: Blob): Promise<string | undefined> {
-	try {
-		return new TextDecoder('utf-8', { fatal: true }).decode(await blob.arrayBuffer());
-	} catch {
-		return undefined;
-	}
-}
-
-/** Hand the bytes to the browser's own download, under the sender's file name. */
-function save(blob: Blob, filename: string): void {
-	const url = URL.createObjectURL(blob);
-	const link = document.createElement('a');
-	link.href = url;
-	link.download = filename;
-	link.rel = 'noopener';
-	document.body.append(link);
-	link.click();
-	link.remove();
-	// Give the browser time to start reading the blob before it is released.
-	setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

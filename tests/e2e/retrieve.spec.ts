@@ -1,12 +1,152 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
-import { randomFile, uploadThroughApi } from './support';
+import { expect, test, type Page } from '@playwright/test';
+import {
+	DESKTOP,
+	expectAccessible,
+	open,
+	PHONE,
+	randomFile,
+	sha256,
+	uploadThroughApi,
+	watchProblems
+} from './support';
 
 /*
- * The retrieval page, second round (issue #13). Without JavaScript: a stale count never lets
- * the form skip the last-use warning, and a share link says to paste its words. The wording
- * of unknown passphrases, tries left and limits: lookup-limits.spec.ts.
+ * The retrieval page, second round (issue #13): the download's progress and time left, the
+ * focus while it runs, the receipt after one's own last download, and the form without
+ * JavaScript that never lets a stale count skip the last-use warning. Big downloads to disk:
+ * big-download.spec.ts; the wording of unknown passphrases, tries left and limits:
+ * lookup-limits.spec.ts.
  */
+
+const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
+
+/** Slow the page's downloads, so that a running download can be seen (and looked at). */
+async function throttleDownloads(page: Page, bytesPerSecond: number) {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 0,
+		downloadThroughput: bytesPerSecond,
+		uploadThroughput: -1
+	});
+}
+
+async function checkOnPage(page: Page, passphrase: string) {
+	await open(page, '/r');
+	await page.getByLabel('Passphrase').fill(passphrase);
+	await page.getByLabel('Passphrase').press('Enter');
+	await expect(page.getByTestId('drop-filename')).toBeVisible();
+}
+
+/** Tab forward (a real keyboard) until the element with `name` has the focus. */
+async function tabTo(page: Page, name: RegExp) {
+	for (let presses = 0; presses < 15; presses++) {
+		const focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+		if (name.test(focused)) return;
+		await page.keyboard.press('Tab');
+	}
+	throw new Error(`${name} never got the focus`);
+}
+
+test('a download shows its progress as % of the size, with the speed and the time left', async ({
+	page,
+	request
+}) => {
+	test.setTimeout(120_000);
+	const problems = await watchProblems(page);
+	const file = randomFile('slow-download.bin', 900 * 1024);
+	const passphrase = await uploadThroughApi(request, file, { uses: 1 });
+	await checkOnPage(page, passphrase);
+	// About 18 s at 50 KiB/s: long enough to see it move and scan it, whatever the load.
+	await throttleDownloads(page, 50 * 1024);
+
+	const saved = page.waitForEvent('download', { timeout: 90_000 });
+	await page.getByRole('button', { name: /^Download/ }).click();
+	const bar = page.getByRole('progressbar', { name: /Downloading… \d+ %/ });
+	await expect(bar).toBeVisible();
+	await expect(bar).toHaveAttribute('max', String(900 * 1024));
+	// The numbers once the speed is known: "312 KiB of 900 KiB · 100 KiB/s · about 6 seconds left".
+	await expect(page.getByTestId('download-numbers')).toHaveText(
+		/^[\d.]+ KiB of 900 KiB · [\d.]+ KiB\/s · about \d+ seconds? left$/,
+		{ timeout: 20_000 }
+	);
+	const received = Number((await bar.getAttribute('value')) ?? 0);
+	expect(received).toBeGreaterThan(0);
+	expect(received).toBeLessThan(900 * 1024);
+	await expectAccessible(page, 'retrieval page, downloading');
+
+	const bytes = await readFile((await (await saved).path())!);
+	expect(bytes.equals(file.buffer)).toBe(true);
+	await expect(page.getByRole('progressbar')).toHaveCount(0);
+	await expect(page.getByTestId('download-check')).toContainText('✓ Checked');
+	expect(problems).toEqual(NO_PROBLEMS);
+});
+
+test('the focus stays on Download while it runs, and goes to the receipt after the last', async ({
+	page,
+	request
+}) => {
+	test.setTimeout(120_000);
+	const file = randomFile('keyboard.bin', 500 * 1024);
+	const passphrase = await uploadThroughApi(request, file, { uses: 2 });
+	await checkOnPage(page, passphrase);
+	await throttleDownloads(page, 100 * 1024);
+
+	// Keyboard only: Tab to the button, Enter.
+	await tabTo(page, /^Download \(2 uses left\)$/);
+	let saved = page.waitForEvent('download', { timeout: 90_000 });
+	await page.keyboard.press('Enter');
+	const button = page.getByRole('button', { name: /^Download/ });
+	await expect(button).toHaveText(/^Downloading…/);
+	await expect(button).toBeFocused();
+	await expect(page.getByRole('progressbar')).toBeVisible();
+	// A second Enter while it runs starts nothing.
+	await page.keyboard.press('Enter');
+	expect((await readFile((await (await saved).path())!)).equals(file.buffer)).toBe(true);
+	await expect(page.getByText('1 download left.')).toBeVisible();
+	await expect(button).toBeFocused();
+
+	// The last one: the card goes, and the receipt, not the top of the page, has the focus.
+	saved = page.waitForEvent('download', { timeout: 90_000 });
+	await page.keyboard.press('Enter');
+	await expect(button).toBeFocused();
+	await saved;
+	await expect(page.getByText('That was the last download allowed')).toBeVisible();
+	const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+	expect(focused).toContain('That was the last download allowed');
+});
+
+for (const [width, viewport] of [
+	['desktop', DESKTOP],
+	['phone', PHONE]
+] as const) {
+	test(`after one's own last download the page says what happened, not that it leaked (${width})`, async ({
+		browser,
+		request
+	}) => {
+		const file = randomFile('mine.bin', 4096);
+		const passphrase = await uploadThroughApi(request, file, { uses: 1 });
+		const context = await browser.newContext({ viewport, acceptDownloads: true });
+		const page = await context.newPage();
+		const problems = await watchProblems(page);
+		await checkOnPage(page, passphrase);
+		const saved = page.waitForEvent('download');
+		await page
+			.getByRole('button', { name: 'Download (last use: downloading destroys it)' })
+			.click();
+		expect((await readFile((await (await saved).path())!)).equals(file.buffer)).toBe(true);
+
+		await expect(page.getByText('That was the last download allowed')).toBeVisible();
+		await expect(page.getByTestId('download-sha256')).toHaveText(sha256(file.buffer));
+		await expect(page.getByText('Already taken')).toHaveCount(0);
+		await expect(page.getByText(/leaked|If that was not you/)).toHaveCount(0);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+		expect(problems).toEqual(NO_PROBLEMS);
+		await context.close();
+	});
+}
 
 test.describe('without JavaScript', () => {
 	test.use({ javaScriptEnabled: false });
