@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
 	DESKTOP,
 	expectAccessible,
@@ -13,10 +13,10 @@ import {
 
 /*
  * The retrieval page, second round (issue #13): the download's progress and time left, the
- * focus while it runs, the receipt after one's own last download, and the form without
- * JavaScript that never lets a stale count skip the last-use warning. Big downloads to disk:
- * big-download.spec.ts; the wording of unknown passphrases, tries left and limits:
- * lookup-limits.spec.ts.
+ * focus while it runs, the receipt after one's own last download, the share link that checks
+ * by itself and survives a reload, and the form without JavaScript that never lets a stale
+ * count skip the last-use warning. Big downloads to disk: big-download.spec.ts; the wording
+ * of unknown passphrases, tries left and limits: lookup-limits.spec.ts.
  */
 
 const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
@@ -48,6 +48,11 @@ async function tabTo(page: Page, name: RegExp) {
 		await page.keyboard.press('Tab');
 	}
 	throw new Error(`${name} never got the focus`);
+}
+
+async function recipient(browser: Browser, options: { javaScriptEnabled?: boolean } = {}) {
+	const context = await browser.newContext({ acceptDownloads: true, ...options });
+	return { context, page: await context.newPage() };
 }
 
 test('a download shows its progress as % of the size, with the speed and the time left', async ({
@@ -147,6 +152,56 @@ for (const [width, viewport] of [
 		await context.close();
 	});
 }
+
+test('the share link checks by itself, and a reload keeps the passphrase until it is taken', async ({
+	browser,
+	request
+}) => {
+	test.setTimeout(120_000);
+	const file = randomFile('linked.bin', 2048);
+	const passphrase = await uploadThroughApi(request, file, { uses: 1 });
+	const { context, page } = await recipient(browser);
+	const sent: string[] = [];
+	page.on('request', (req) => sent.push(`${req.url()} ${req.postData() ?? ''}`));
+
+	// No press of Check: the page checks what it was handed.
+	await open(page, `/r#${passphrase}`);
+	await expect(page.getByTestId('drop-filename')).toHaveText('linked.bin');
+	await expect(page.getByLabel('Passphrase')).toHaveValue(passphrase);
+	await expect(page).toHaveURL(/\/r$/);
+
+	// A reload (the fragment is gone from the address by now) finds it again, checked.
+	await page.reload();
+	await expect(page.locator('body.js')).toBeAttached();
+	await expect(page.getByLabel('Passphrase')).toHaveValue(passphrase);
+	await expect(page.getByTestId('drop-filename')).toHaveText('linked.bin');
+
+	// Taken: it is forgotten, and the next reload opens an empty field.
+	const saved = page.waitForEvent('download');
+	await page.getByRole('button', { name: /^Download/ }).click();
+	await saved;
+	await expect(page.getByText('That was the last download allowed')).toBeVisible();
+	await page.reload();
+	await expect(page.locator('body.js')).toBeAttached();
+	await expect(page.getByLabel('Passphrase')).toHaveValue('');
+	await expect(page.getByTestId('drop-filename')).toHaveCount(0);
+
+	// Never sent: the page names the drop by its access key.
+	const letters = passphrase.replace(/-/g, '');
+	for (const line of sent) expect(line.replace(/[^a-z]/gi, '')).not.toContain(letters);
+	await context.close();
+});
+
+test('clearing the field forgets the passphrase for the next reload', async ({ page, request }) => {
+	const passphrase = await uploadThroughApi(request, randomFile('cleared.bin', 100));
+	await open(page, `/r#${passphrase}`);
+	await expect(page.getByTestId('drop-filename')).toHaveText('cleared.bin');
+	await page.getByLabel('Passphrase').fill('');
+	await page.reload();
+	await expect(page.locator('body.js')).toBeAttached();
+	await expect(page.getByLabel('Passphrase')).toHaveValue('');
+	await expect(page.getByTestId('drop-filename')).toHaveCount(0);
+});
 
 test.describe('without JavaScript', () => {
 	test.use({ javaScriptEnabled: false });
