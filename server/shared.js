@@ -210,6 +210,27 @@ const optionalUrl = (protocols, expected) =>
 		)
 	);
 
+/** `host:port` (an IPv6 host in brackets), as the Redis Sentinel and Cluster settings list them. */
+const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/i;
+
+/** A list of `host:port`, parsed into `{ host, port }`; empty when unset. */
+const hostPorts = v.pipe(
+	list,
+	v.check(
+		(items) =>
+			items.every((item) => HOST_PORT.test(item) && Number(HOST_PORT.exec(item)?.[3]) <= 65535),
+		'host:port items, comma-separated, such as 10.0.0.5:26379,10.0.0.6:26379'
+	),
+	v.transform((items) =>
+		Object.freeze(
+			items.map((item) => {
+				const [, ipv6, host = ipv6 ?? '', port] = HOST_PORT.exec(item) ?? [];
+				return Object.freeze({ host, port: Number(port) });
+			})
+		)
+	)
+);
+
 // Not the `bytes` package: it reads 512K as 512 bytes and refuses Infinity, both of which
 // adapter-node (and so this setting) accepts.
 const bytes = v.message(
@@ -288,6 +309,30 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		),
 		meaning:
 			'`redis://` or `rediss://` URL of Redis or Valkey. Unset: the in-process store (one instance, nothing survives a restart; logged as a warning)'
+	},
+	redisSentinels: {
+		env: 'REDIS_SENTINELS',
+		schema: hostPorts,
+		meaning:
+			'instead of `REDIS_URL`: the Redis Sentinels, as `host:port` comma-separated; the app asks them for the primary of `REDIS_SENTINEL_NAME` and follows a failover by itself'
+	},
+	redisSentinelName: {
+		env: 'REDIS_SENTINEL_NAME',
+		schema: optionalText,
+		meaning: 'the master group name the sentinels monitor (required with `REDIS_SENTINELS`)'
+	},
+	redisClusterNodes: {
+		env: 'REDIS_CLUSTER_NODES',
+		schema: hostPorts,
+		meaning:
+			'instead of `REDIS_URL`: some nodes of a Redis Cluster, as `host:port` comma-separated (the app discovers the rest)'
+	},
+	redisPassword: {
+		env: 'REDIS_PASSWORD',
+		secret: true,
+		schema: optionalText,
+		meaning:
+			'the password of the Redis nodes with `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES` (`requirepass`; the sentinels themselves are asked without one). With `REDIS_URL`, the password goes in the URL'
 	},
 	storagePath: {
 		env: 'STORAGE_PATH',
@@ -654,6 +699,9 @@ const FIELD_SCHEMAS = /** @type {{ [F in Field]: (typeof SETTINGS)[F]['schema'] 
 	Object.fromEntries(Object.entries(SETTINGS).map(([field, { schema }]) => [field, schema]))
 );
 
+const ONE_REDIS =
+	'unset: set only one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES';
+
 /**
  * The whole configuration: each field's schema, then what depends on several fields.
  * @param {string} cwd the folder relative paths are resolved against
@@ -687,6 +735,43 @@ function configSchema(cwd) {
 				'a bucket name: STORAGE_BACKEND=s3 needs one'
 			),
 			['s3Bucket']
+		),
+		// One way to reach Redis: a URL, sentinels or cluster nodes. Two would leave it to the
+		// code's order which one wins, and an operator would not know which one is used.
+		v.forward(
+			v.check(
+				({ redisUrl, redisSentinels }) => !(redisUrl && redisSentinels.length > 0),
+				ONE_REDIS
+			),
+			['redisSentinels']
+		),
+		v.forward(
+			v.check(
+				({ redisUrl, redisSentinels, redisClusterNodes }) =>
+					!((redisUrl || redisSentinels.length > 0) && redisClusterNodes.length > 0),
+				ONE_REDIS
+			),
+			['redisClusterNodes']
+		),
+		v.forward(
+			v.check(
+				({ redisSentinels, redisSentinelName }) =>
+					redisSentinels.length > 0 === (redisSentinelName !== undefined),
+				({ input }) =>
+					input.redisSentinels.length > 0
+						? 'the master group name the sentinels monitor: it is required with REDIS_SENTINELS'
+						: 'unset without REDIS_SENTINELS'
+			),
+			['redisSentinelName']
+		),
+		v.forward(
+			v.check(
+				({ redisUrl, redisSentinels, redisClusterNodes, redisPassword }) =>
+					redisPassword === undefined ||
+					(!redisUrl && (redisSentinels.length > 0 || redisClusterNodes.length > 0)),
+				'unset unless REDIS_SENTINELS or REDIS_CLUSTER_NODES is set; with REDIS_URL the password goes in the URL'
+			),
+			['redisPassword']
 		),
 		// The sweeps treat each folder's files by its own naming; one folder for both would make
 		// stored drops look like foreign files to the temp clean-up, which removes them.

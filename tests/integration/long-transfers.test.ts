@@ -74,7 +74,7 @@ describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
 			await sleep(TTL_S * 1000 + 2000);
 			// Soft, so that without the refresh the test goes on to show the broken download.
 			if (storeKind === 'redis')
-				expect.soft(await redis.client().pttl(`rz:readers:${id}`)).toBeGreaterThan(0);
+				expect.soft(await redis.client().pttl(`rz:{${id}}:readers`)).toBeGreaterThan(0);
 
 			// The last use, read at once: when it finishes, the first download still reads the file.
 			const second = await request(`${server.url}/download/${key}`, { from: client() });
@@ -92,7 +92,7 @@ describe.each(['memory', 'redis'] as const)('on the %s store', (storeKind) => {
 			expect(sha256(rest.body)).toBe(expected);
 			// The last reader gone, the burned drop's file is shredded, and its mark is gone too.
 			await waitFor(() => filesIn(uploads()).length === 0, 5000, 'the burned file shredded');
-			if (storeKind === 'redis') expect(await redis.client().exists(`rz:readers:${id}`)).toBe(0);
+			if (storeKind === 'redis') expect(await redis.client().exists(`rz:{${id}}:readers`)).toBe(0);
 			expect(refreshTrouble(server)).toEqual([]);
 		}
 	);
@@ -131,10 +131,10 @@ describe('an upload on the redis store', () => {
 
 			// Longer than the reservation TTL, mid-body: only the refresh keeps it.
 			await sleep(TTL_S * 1000 + 2000);
-			const owner = await redis.client().get(`rz:reserve:${id}`);
+			const owner = await redis.client().get(`rz:{${id}}:reserve`);
 			// Soft, so that without the refresh the test goes on to show the upload failing.
 			expect.soft(owner, 'the reservation is still held').toEqual(expect.any(String));
-			expect.soft(await redis.client().pttl(`rz:reserve:${id}`)).toBeGreaterThan(0);
+			expect.soft(await redis.client().pttl(`rz:{${id}}:reserve`)).toBeGreaterThan(0);
 
 			// Another instance sharing the folders starts now: its start-up clean-up removes the
 			// temp parts that no upload holds, and must leave this one alone.
@@ -158,7 +158,7 @@ describe('an upload on the redis store', () => {
 			expect(expected).toBe(sha256(data));
 			// createDrop took the reservation over; no refresh (one a second) brings it back.
 			await sleep(1500);
-			expect(await redis.client().exists(`rz:reserve:${id}`)).toBe(0);
+			expect(await redis.client().exists(`rz:{${id}}:reserve`)).toBe(0);
 
 			const downloaded = await request(`${server.url}/download/${key}`, { from: '127.0.4.2' });
 			expect(downloaded.status).toBe(200);

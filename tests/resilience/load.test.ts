@@ -140,7 +140,7 @@ test(
 		const uploadsDir = path.join(server.dir, 'uploads');
 		await waitFor(() => filesIn(uploadsDir).length === CONCURRENT, 10_000, 'burned files shredded');
 		expect(filesIn(path.join(server.dir, 'temp'))).toEqual([]);
-		expect((await redis.client().keys('rz:drop:*')).length).toBe(CONCURRENT);
+		expect((await redis.client().keys('rz:{*}:drop')).length).toBe(CONCURRENT);
 		expect(server.lines.filter((line) => line.event === 'unhandled_error')).toEqual([]);
 		const after = processFigures(pid);
 		expect(peak).toBeLessThan(600);

@@ -120,8 +120,8 @@ async function health(url: string) {
 
 /** Every stored file has its record and every record its file. */
 async function storageMatchesRecords(dir: string, store: TestRedis) {
-	const records = (await store.client().keys('rz:drop:*'))
-		.map((key) => `${key.slice('rz:drop:'.length)}.rzf`)
+	const records = (await store.client().keys('rz:{*}:drop'))
+		.map((key) => `${key.slice('rz:{'.length, -'}:drop'.length)}.rzf`)
 		.sort();
 	expect(filesIn(path.join(dir, 'uploads'))).toEqual(records);
 	expect(filesIn(path.join(dir, 'temp'))).toEqual([]);

@@ -55,9 +55,11 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const temp = (server: TestServer) => path.join(server.dir, 'temp');
 const uploads = (server: TestServer) => path.join(server.dir, 'uploads');
 
-/** Each `rz:drop:<id>` record in Redis has its STORAGE_PATH/<id>.rzf. */
+/** Each `rz:{<id>}:drop` record in Redis has its STORAGE_PATH/<id>.rzf. */
 async function recordsWithoutFile(server: TestServer): Promise<string[]> {
-	const ids = (await redis.client().keys('rz:drop:*')).map((key) => key.slice('rz:drop:'.length));
+	const ids = (await redis.client().keys('rz:{*}:drop')).map((key) =>
+		key.slice('rz:{'.length, -'}:drop'.length)
+	);
 	const stored = new Set(filesIn(uploads(server)));
 	return ids.filter((id) => !stored.has(`${id}.rzf`));
 }
@@ -114,7 +116,7 @@ test('SIGKILL with 10 uploads mid-stream: after restart nothing partial is left,
 	expect(broken.every((reply) => reply.status === 0 && reply.error)).toBe(true);
 	// The debris a crash leaves: the parts, and the reservations that held their ids.
 	expect(filesIn(temp(first))).toHaveLength(10);
-	expect(await redis.client().keys('rz:reserve:*')).toHaveLength(10);
+	expect(await redis.client().keys('rz:{*}:reserve')).toHaveLength(10);
 
 	const startedAt = Date.now();
 	const second = await start({}, first.dir);
@@ -122,7 +124,7 @@ test('SIGKILL with 10 uploads mid-stream: after restart nothing partial is left,
 
 	expect(filesIn(temp(second))).toEqual([]);
 	expect(filesIn(uploads(second))).toHaveLength(completed.length);
-	expect(await redis.client().keys('rz:reserve:*')).toEqual([]);
+	expect(await redis.client().keys('rz:{*}:reserve')).toEqual([]);
 	expect(await recordsWithoutFile(second)).toEqual([]);
 	expect(second.lines.find((line) => line.event === 'startup_temp_cleanup')).toMatchObject({
 		checked: 10,
@@ -222,8 +224,8 @@ test('SIGTERM with SHUTDOWN_TIMEOUT=1: a transfer that cannot finish is cut off 
 	expect(server.lines.filter((line) => line.level === 'error')).toEqual([]);
 	expect(filesIn(temp(server))).toEqual([]);
 	expect(filesIn(uploads(server))).toEqual([]);
-	expect(await redis.client().keys('rz:reserve:*')).toEqual([]);
-	expect(await redis.client().keys('rz:readers:*')).toEqual([]);
+	expect(await redis.client().keys('rz:{*}:reserve')).toEqual([]);
+	expect(await redis.client().keys('rz:{*}:readers')).toEqual([]);
 
 	const again = await start({}, server.dir);
 	expect(json(await request(`${again.url}/status/${big!.key}`))).toMatchObject({

@@ -58,7 +58,9 @@ async function kill(server: TestServer, signal: NodeJS.Signals): Promise<void> {
 
 /** The drop records in Redis whose object is not in the bucket. */
 async function recordsWithoutObject(bucket: string): Promise<string[]> {
-	const ids = (await redis.client().keys('rz:drop:*')).map((key) => key.slice('rz:drop:'.length));
+	const ids = (await redis.client().keys('rz:{*}:drop')).map((key) =>
+		key.slice('rz:{'.length, -'}:drop'.length)
+	);
 	const keys = new Set((await swift.objects(bucket)).map((object) => object.key));
 	return ids.filter((id) => !keys.has(`${PREFIX}${id}.rzf`));
 }
@@ -96,7 +98,7 @@ describe('SIGKILL on S3', () => {
 		expect(broken.every((reply) => reply.status === 0 && reply.error)).toBe(true);
 		// The debris a crash leaves: the unfinished uploads, and the reservations of their ids.
 		expect(await swift.uploads(bucket)).toHaveLength(6);
-		expect(await redis.client().keys('rz:reserve:*')).toHaveLength(6);
+		expect(await redis.client().keys('rz:{*}:reserve')).toHaveLength(6);
 
 		const startedAt = Date.now();
 		const second = await start(bucket);
@@ -110,7 +112,7 @@ describe('SIGKILL on S3', () => {
 			checked: 6,
 			shredded: 6
 		});
-		expect(await redis.client().keys('rz:reserve:*')).toEqual([]);
+		expect(await redis.client().keys('rz:{*}:reserve')).toEqual([]);
 		expect(await swift.objects(bucket)).toHaveLength(completed.length);
 		expect(await recordsWithoutObject(bucket)).toEqual([]);
 		for (const drop of completed) {

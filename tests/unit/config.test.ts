@@ -186,6 +186,73 @@ describe('parseConfig', () => {
 		expect(() => parseConfig({ [name]: value })).toThrow(`Invalid value for ${message}`);
 	});
 
+	test('REDIS_SENTINELS with REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES, parse as host:port lists', () => {
+		expect(
+			parseConfig({
+				REDIS_SENTINELS: '10.0.0.5:26379, sentinel-b:26380,[::1]:26381',
+				REDIS_SENTINEL_NAME: 'rz-primary',
+				REDIS_PASSWORD: 'pw'
+			})
+		).toMatchObject({
+			redisUrl: undefined,
+			redisSentinels: [
+				{ host: '10.0.0.5', port: 26379 },
+				{ host: 'sentinel-b', port: 26380 },
+				{ host: '::1', port: 26381 }
+			],
+			redisSentinelName: 'rz-primary',
+			redisClusterNodes: [],
+			redisPassword: 'pw'
+		});
+		expect(parseConfig({ REDIS_CLUSTER_NODES: 'a:7000,b:7001' })).toMatchObject({
+			redisSentinels: [],
+			redisClusterNodes: [
+				{ host: 'a', port: 7000 },
+				{ host: 'b', port: 7001 }
+			],
+			redisPassword: undefined
+		});
+	});
+
+	test.each([
+		[
+			{ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000' },
+			'Invalid value for REDIS_CLUSTER_NODES: "a:7000" (should be unset: set only one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES)'
+		],
+		[
+			{ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' },
+			'Invalid value for REDIS_SENTINELS: "s:26379" (should be unset: set only one of'
+		],
+		[
+			{ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'a:7000' },
+			'Invalid value for REDIS_CLUSTER_NODES: "a:7000" (should be unset: set only one of'
+		],
+		[
+			{ REDIS_SENTINELS: 's:26379' },
+			'Invalid value for REDIS_SENTINEL_NAME: "" (should be the master group name the sentinels monitor: it is required with REDIS_SENTINELS)'
+		],
+		[
+			{ REDIS_SENTINEL_NAME: 'm' },
+			'Invalid value for REDIS_SENTINEL_NAME: "m" (should be unset without REDIS_SENTINELS)'
+		],
+		[{ REDIS_CLUSTER_NODES: 'a:7000,b' }, 'Invalid value for REDIS_CLUSTER_NODES: "a:7000,b"'],
+		[{ REDIS_SENTINELS: 's:99999', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: "s:99999"'],
+		[
+			{ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'pw' },
+			'Invalid value for REDIS_PASSWORD: "(hidden)" (should be unset unless REDIS_SENTINELS or REDIS_CLUSTER_NODES is set'
+		]
+	] as const)('one way to Redis: %o is refused with one clear line', (env, message) => {
+		let caught: unknown;
+		try {
+			parseConfig(env);
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(StartupError);
+		expect((caught as Error).message).toContain(message);
+		expect((caught as Error).message).not.toContain('\n');
+	});
+
 	test('TEMP_PATH must not be the STORAGE_PATH folder', () => {
 		expect(() => parseConfig({ STORAGE_PATH: './s', TEMP_PATH: 's/' }, '/srv')).toThrow(
 			'Invalid value for TEMP_PATH: "s/" (should be a different folder from STORAGE_PATH)'

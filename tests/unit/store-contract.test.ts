@@ -1,6 +1,8 @@
 /**
- * One contract, two stores: the in-process store and Redis (a real redis-server of this
- * file's own). Anything a later feature relies on is pinned here for both.
+ * One contract, two stores: the in-process store and Redis, the latter in each topology the
+ * service supports, all real redis-servers of this file's own: one Redis (REDIS_URL), a
+ * primary with a replica behind three sentinels (REDIS_SENTINELS), and a three-master
+ * Cluster (REDIS_CLUSTER_NODES). Anything a later feature relies on is pinned here for all.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { MemoryStore } from '../../src/lib/server/store/memory';
@@ -12,9 +14,16 @@ import {
 } from '../../src/lib/server/store/types';
 import { sleep, startRedis } from '../helpers/processes.js';
 import type { TestRedis } from '../helpers/processes.js';
+import { startRedisCluster, startSentinelRedis } from '../helpers/redis-ha.js';
+import type { SentinelRedis, TestCluster } from '../helpers/redis-ha.js';
 
 let redis: TestRedis;
 const opened: MetadataStore[] = [];
+// Started by the first describe block that needs them (a filtered run starts only its own).
+let sentinel: Promise<SentinelRedis> | undefined;
+let cluster: Promise<TestCluster> | undefined;
+// With a password, so REDIS_PASSWORD's path is the one tested.
+const PASSWORD = 'contract-test-password';
 
 beforeAll(async () => {
 	redis = await startRedis();
@@ -23,9 +32,12 @@ beforeAll(async () => {
 afterAll(async () => {
 	await Promise.all(opened.map((store) => store.close()));
 	await redis.stop();
-});
+	await (await sentinel)?.stop();
+	await (await cluster)?.stop();
+}, 30_000);
 
 async function waitReady(store: MetadataStore) {
+	await store.ready(15_000);
 	for (let i = 0; i < 100 && (await store.ping()) === 'offline'; i++) {
 		await sleep(20);
 	}
@@ -42,6 +54,28 @@ const implementations = [
 			return store;
 		},
 		'online'
+	],
+	[
+		'redis sentinel',
+		async () => {
+			const { sentinels, name } = await (sentinel ??= startSentinelRedis({ password: PASSWORD }));
+			const store = new RedisStore({ kind: 'sentinel', sentinels, name, password: PASSWORD });
+			opened.push(store);
+			await waitReady(store);
+			return store;
+		},
+		'online'
+	],
+	[
+		'redis cluster',
+		async () => {
+			const { nodes } = await (cluster ??= startRedisCluster({ password: PASSWORD }));
+			const store = new RedisStore({ kind: 'cluster', nodes, password: PASSWORD });
+			opened.push(store);
+			await waitReady(store);
+			return store;
+		},
+		'online'
 	]
 ] as const;
 
@@ -50,7 +84,7 @@ describe.each(implementations)('%s store', (_, open, readyState) => {
 
 	beforeAll(async () => {
 		store = await open();
-	});
+	}, 60_000);
 
 	test(`is ready, and ping reports ${readyState}`, async () => {
 		expect(await store.ready(1000)).toBe(true);
@@ -106,7 +140,7 @@ describe.each(implementations)('%s store: drops', (_, open) => {
 
 	beforeAll(async () => {
 		store = await open();
-	});
+	}, 60_000);
 
 	test('a reservation blocks a second reservation and is taken over by createDrop', async () => {
 		const id = newId();
@@ -290,7 +324,7 @@ describe.each(implementations)('%s store: storage quota', (_, open) => {
 	beforeAll(async () => {
 		one = await open();
 		other = one instanceof MemoryStore ? one : await open();
-	});
+	}, 60_000);
 
 	beforeEach(async () => {
 		for (const id of await one.listQuotaHolds()) await one.releaseQuota(id);

@@ -1,13 +1,20 @@
 /**
- * The Redis/Valkey store, shared by every instance that points at the same server.
+ * The Redis/Valkey store, shared by every instance that points at the same server: one
+ * Redis (REDIS_URL), a primary found through Redis Sentinel (REDIS_SENTINELS), or a Redis
+ * Cluster (REDIS_CLUSTER_NODES).
  *
  * Connection policy, chosen so an outage is a fast 503 and never a hang: commands are not
  * queued while disconnected (`enableOfflineQueue: false`), each command has a deadline, and
  * ioredis keeps reconnecting in the background, so the service recovers by itself within
- * about two seconds of Redis returning.
+ * about two seconds of Redis returning (or of the sentinels naming a new primary).
+ *
+ * Cluster: every script and multi-key command names only the keys of one drop, and those
+ * share the hash tag `{<id>}`, so they live in one slot (Redis refuses a script whose keys
+ * span slots with CROSSSLOT). Everything else (quota hash, locks, heartbeats, rate-limit
+ * counters) is one key per command.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
 	StoreUnavailableError,
 	type BurnOutcome,
@@ -41,11 +48,25 @@ end
 return 0`;
 
 /*
- * The drop scripts. Keys of one drop: drop:<id> (hash: meta, expires_at, uses_left, previewed,
- * tomb_until; expires at expires_at), tomb:<id> ("expired" from creation, "burned" after the
- * last use), reserve:<id> (an upload in progress), readers:<id> (downloads still streaming).
- * Each script runs atomically, so uses are counted exactly once across every instance.
+ * The drop scripts. Keys of one drop (after the `rz:` prefix): {<id>}:drop (hash: meta,
+ * expires_at, uses_left, previewed, tomb_until; expires at expires_at), {<id>}:tomb
+ * ("expired" from creation, "burned" after the last use), {<id>}:reserve (an upload in
+ * progress), {<id>}:readers (downloads still streaming). Each script runs atomically, so
+ * uses are counted exactly once across every instance.
  */
+
+/**
+ * The keys of one drop. The hash tag `{<id>}` puts them in one Cluster slot (Redis hashes
+ * only what is between the first braces); ids are hex, so they never hold a brace.
+ */
+function dropKeys(id: string) {
+	return {
+		drop: `{${id}}:drop`,
+		tomb: `{${id}}:tomb`,
+		reserve: `{${id}}:reserve`,
+		readers: `{${id}}:readers`
+	};
+}
 const GONE = `local tomb = redis.call('GET', KEYS[2])
 if tomb then return {tomb} end
 return {'unknown'}`;
@@ -192,21 +213,77 @@ export type RedisStoreOptions = {
 	onConnectionChange?: (state: 'connected' | 'disconnected', error?: Error) => void;
 };
 
+export type HostPort = { readonly host: string; readonly port: number };
+
+/** How to reach Redis: a URL, sentinels that name the primary, or seed nodes of a cluster. */
+export type RedisConnection =
+	| { kind: 'url'; url: string }
+	| { kind: 'sentinel'; sentinels: readonly HostPort[]; name: string; password?: string }
+	| { kind: 'cluster'; nodes: readonly HostPort[]; password?: string };
+
+const reconnectDelay = (attempt: number) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS);
+
+/** What every connection to a Redis node gets (see the connection policy above). */
+const NODE_OPTIONS = {
+	maxRetriesPerRequest: 1,
+	commandTimeout: COMMAND_TIMEOUT_MS,
+	connectTimeout: COMMAND_TIMEOUT_MS
+} satisfies RedisOptions;
+
+function connect(connection: RedisConnection): Redis | Cluster {
+	switch (connection.kind) {
+		case 'url':
+			return new Redis(connection.url, {
+				...NODE_OPTIONS,
+				keyPrefix: KEY_PREFIX,
+				enableOfflineQueue: false,
+				retryStrategy: reconnectDelay,
+				lazyConnect: false
+			});
+		case 'sentinel':
+			return new Redis({
+				...NODE_OPTIONS,
+				sentinels: connection.sentinels.map(({ host, port }) => ({ host, port })),
+				name: connection.name,
+				password: connection.password,
+				keyPrefix: KEY_PREFIX,
+				enableOfflineQueue: false,
+				retryStrategy: reconnectDelay,
+				// When no sentinel answers, keep asking (ioredis' default gives up after a while).
+				sentinelRetryStrategy: reconnectDelay,
+				sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
+				// Hear of a failover from the sentinels (+switch-master) rather than only when
+				// the old primary's connection breaks.
+				failoverDetector: true,
+				// A client still on a demoted primary gets READONLY: reconnect through the
+				// sentinels (to the new primary) instead of failing every write until then.
+				reconnectOnError: (error) => error.message.startsWith('READONLY'),
+				lazyConnect: false
+			});
+		case 'cluster':
+			return new Cluster(
+				connection.nodes.map(({ host, port }) => ({ host, port })),
+				{
+					keyPrefix: KEY_PREFIX,
+					enableOfflineQueue: false,
+					clusterRetryStrategy: reconnectDelay,
+					redisOptions: { ...NODE_OPTIONS, password: connection.password },
+					lazyConnect: false
+				}
+			);
+	}
+}
+
 export class RedisStore implements MetadataStore {
 	readonly kind = 'redis';
 	/** Exposed for rate-limiter-flexible, which keeps its counters on the same connection. */
-	readonly client: Redis;
+	readonly client: Redis | Cluster;
 
-	constructor(url: string, options: RedisStoreOptions = {}) {
-		this.client = new Redis(url, {
-			keyPrefix: KEY_PREFIX,
-			enableOfflineQueue: false,
-			maxRetriesPerRequest: 1,
-			commandTimeout: COMMAND_TIMEOUT_MS,
-			connectTimeout: COMMAND_TIMEOUT_MS,
-			retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
-			lazyConnect: false
-		});
+	/** @param connection a redis:// URL, or how to reach Redis (see RedisConnection). */
+	constructor(connection: string | RedisConnection, options: RedisStoreOptions = {}) {
+		this.client = connect(
+			typeof connection === 'string' ? { kind: 'url', url: connection } : connection
+		);
 		for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
 			this.client.defineCommand(name, { numberOfKeys, lua });
 		}
@@ -215,11 +292,14 @@ export class RedisStore implements MetadataStore {
 			connected = true;
 			options.onConnectionChange?.('connected');
 		});
-		// ioredis emits `error` on every failed reconnect; report only the transition.
-		this.client.on('error', (error: Error) => {
+		// ioredis emits `error` on every failed reconnect; report only the transition. A
+		// cluster reports a node it lost as `node error`.
+		const onError = (error: Error) => {
 			if (connected) options.onConnectionChange?.('disconnected', error);
 			connected = false;
-		});
+		};
+		this.client.on('error', onError);
+		this.client.on('node error', onError);
 		this.client.on('end', () => {
 			connected = false;
 		});
@@ -286,12 +366,13 @@ export class RedisStore implements MetadataStore {
 	}
 
 	async reserveId(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
+		const keys = dropKeys(id);
 		return (
 			(await this.#script<number>(
 				'rzReserve',
-				`drop:${id}`,
-				`tomb:${id}`,
-				`reserve:${id}`,
+				keys.drop,
+				keys.tomb,
+				keys.reserve,
 				ttlMs,
 				owner
 			)) === 1
@@ -300,24 +381,25 @@ export class RedisStore implements MetadataStore {
 
 	async refreshReservation(id: string, ttlMs: number, owner = '1'): Promise<boolean> {
 		return (
-			(await this.#script<number>('rzRefreshReservation', `reserve:${id}`, ttlMs, owner)) === 1
+			(await this.#script<number>('rzRefreshReservation', dropKeys(id).reserve, ttlMs, owner)) === 1
 		);
 	}
 
 	async reservationOwner(id: string): Promise<string | undefined> {
-		return (await this.#run(() => this.client.get(`reserve:${id}`))) ?? undefined;
+		return (await this.#run(() => this.client.get(dropKeys(id).reserve))) ?? undefined;
 	}
 
 	async releaseReservation(id: string): Promise<void> {
-		await this.#run(() => this.client.del(`reserve:${id}`));
+		await this.#run(() => this.client.del(dropKeys(id).reserve));
 	}
 
 	async createDrop(id: string, drop: NewDrop): Promise<boolean> {
+		const keys = dropKeys(id);
 		const created = await this.#script<number>(
 			'rzCreate',
-			`drop:${id}`,
-			`tomb:${id}`,
-			`reserve:${id}`,
+			keys.drop,
+			keys.tomb,
+			keys.reserve,
 			drop.meta,
 			drop.expiresAt,
 			drop.uses,
@@ -327,30 +409,28 @@ export class RedisStore implements MetadataStore {
 	}
 
 	async readDrop(id: string): Promise<DropLookup> {
-		const reply = await this.#script('rzRead', `drop:${id}`, `tomb:${id}`);
+		const keys = dropKeys(id);
+		const reply = await this.#script('rzRead', keys.drop, keys.tomb);
 		return reply[0] === 'active' ? { state: 'active', record: recordFrom(reply) } : goneFrom(reply);
 	}
 
 	async claimUse(id: string, readerTtlMs: number): Promise<UseClaim> {
-		const reply = await this.#script(
-			'rzClaimUse',
-			`drop:${id}`,
-			`tomb:${id}`,
-			`readers:${id}`,
-			readerTtlMs
-		);
+		const keys = dropKeys(id);
+		const reply = await this.#script('rzClaimUse', keys.drop, keys.tomb, keys.readers, readerTtlMs);
 		return reply[0] === 'claimed'
 			? { state: 'claimed', record: recordFrom(reply) }
 			: goneFrom(reply);
 	}
 
 	async burnDrop(id: string): Promise<BurnOutcome> {
-		const reply = await this.#script('rzBurn', `drop:${id}`, `tomb:${id}`);
+		const keys = dropKeys(id);
+		const reply = await this.#script('rzBurn', keys.drop, keys.tomb);
 		return reply[0] === 'destroyed' ? { state: 'destroyed' } : goneFrom(reply);
 	}
 
 	async claimPreview(id: string): Promise<PreviewClaim> {
-		const reply = await this.#script('rzClaimPreview', `drop:${id}`, `tomb:${id}`);
+		const keys = dropKeys(id);
+		const reply = await this.#script('rzClaimPreview', keys.drop, keys.tomb);
 		if (reply[0] === 'claimed') return { state: 'claimed', record: recordFrom(reply) };
 		if (reply[0] === 'already_previewed') return { state: 'already_previewed' };
 		return goneFrom(reply);
@@ -358,17 +438,16 @@ export class RedisStore implements MetadataStore {
 
 	async refreshReader(id: string, ttlMs: number): Promise<boolean> {
 		// One command, so atomic: PEXPIRE answers 0 and creates nothing when the mark is gone.
-		return (await this.#run(() => this.client.pexpire(`readers:${id}`, ttlMs))) === 1;
+		return (await this.#run(() => this.client.pexpire(dropKeys(id).readers, ttlMs))) === 1;
 	}
 
 	async releaseReader(id: string): Promise<number> {
-		return this.#script<number>('rzReleaseReader', `readers:${id}`);
+		return this.#script<number>('rzReleaseReader', dropKeys(id).readers);
 	}
 
 	async isFileNeeded(id: string): Promise<boolean> {
-		const count = await this.#run(() =>
-			this.client.exists(`drop:${id}`, `reserve:${id}`, `readers:${id}`)
-		);
+		const keys = dropKeys(id);
+		const count = await this.#run(() => this.client.exists(keys.drop, keys.reserve, keys.readers));
 		return count > 0;
 	}
 
