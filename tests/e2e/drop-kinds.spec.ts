@@ -123,7 +123,7 @@ test('several files dropped at once go as one zip, listed before sending and for
 	expect(entries.map((entry) => entry.name)).toEqual(['notes.txt', 'photo.jpg', 'data.bin']);
 	entries.forEach((entry, i) => expect(entry.data.equals(files[i]!.buffer)).toBe(true));
 	// The page checked the zip's SHA-256 as for any file.
-	await expect(recipient.page.getByText('✓ The bytes you received have exactly')).toBeVisible();
+	await expect(recipient.page.getByText('✓ Checked: the bytes saved have exactly')).toBeVisible();
 
 	expect(problems).toEqual(NO_PROBLEMS);
 	expect(recipient.problems).toEqual(NO_PROBLEMS);
