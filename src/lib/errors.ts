@@ -198,18 +198,31 @@ export type Failure = {
 };
 
 /**
+ * What a refusal says, on the server (`Refusal` in $lib/server/refusal adds `ok` and the
+ * limit's headers) and as a page renders it (`pageFailure`).
+ */
+export type RefusalFields = {
+	code: ErrorCode;
+	/** A sentence more specific than the catalogue's (the size limit, the words, the wait). */
+	detail?: string;
+	/** For 429 and 503: how long to wait (the response's Retry-After). */
+	retryAfterSeconds?: number;
+	/** For INVALID_PASSPHRASE: each unknown word with suggestions. */
+	unknownWords?: UnknownWord[];
+	/**
+	 * For UNKNOWN_PASSPHRASE: how many more unknown passphrases this address may try before
+	 * it is blocked (0: this one started the block), and how long a block lasts.
+	 */
+	triesLeft?: number;
+	blockSeconds?: number;
+};
+
+/**
  * A refusal as a page's form action answers it (and as the page shows it): the catalogue's
  * status, and the refusal's own sentence (the unknown words, the size limit) or else the
  * catalogue's sentence for pages. Both paths of a page render this one shape.
  */
-export function pageFailure(refusal: {
-	code: ErrorCode;
-	detail?: string;
-	retryAfterSeconds?: number;
-	unknownWords?: UnknownWord[];
-	triesLeft?: number;
-	blockSeconds?: number;
-}): Failure {
+export function pageFailure(refusal: RefusalFields): Failure {
 	const failure: Failure = {
 		status: ERRORS[refusal.code].status,
 		code: refusal.code,
@@ -225,7 +238,7 @@ export function pageFailure(refusal: {
  * the tries left before a block where the refusal counted them, else the catalogue's advice,
  * never the API's detail, which would say the title again.
  */
-function pageSentence(refusal: Parameters<typeof pageFailure>[0]): string {
+function pageSentence(refusal: RefusalFields): string {
 	if (refusal.code !== 'UNKNOWN_PASSPHRASE') return refusal.detail ?? pageMessage(refusal.code);
 	const { triesLeft, blockSeconds } = refusal;
 	return triesLeft !== undefined && blockSeconds !== undefined

@@ -4,23 +4,10 @@
  * into the JSON answer or the no-JavaScript redirect. Expected failures are values; bugs and
  * store outages throw (a StoreUnavailableError becomes STORE_UNAVAILABLE in `guarded`).
  */
-import { ERRORS, type ErrorCode, type UnknownWord } from '../errors';
+import { ERRORS, type ErrorCode, type RefusalFields } from '../errors';
 
-export type Refusal = {
+export type Refusal = RefusalFields & {
 	ok: false;
-	code: ErrorCode;
-	/** A sentence more specific than the catalogue's (the size limit, the words, the wait). */
-	detail?: string;
-	/** For 429 and 503: how long to wait (the response's Retry-After). */
-	retryAfterSeconds?: number;
-	/** For INVALID_PASSPHRASE: each unknown word with suggestions. */
-	unknownWords?: UnknownWord[];
-	/**
-	 * For UNKNOWN_PASSPHRASE: how many more unknown passphrases this address may try before
-	 * it is blocked (0: this one started the block), and how long a block lasts.
-	 */
-	triesLeft?: number;
-	blockSeconds?: number;
 	/** Informational headers of the limit that refused (RateLimit-*). */
 	headers?: Record<string, string>;
 };
