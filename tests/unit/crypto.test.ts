@@ -118,6 +118,43 @@ describe('the scrypt queue (KDF_QUEUE_LIMIT, KDF_MAX_WAIT_MS)', () => {
 		]);
 		expect(kdfQueueLength()).toBe(0);
 	});
+
+	test('an observer that throws neither hangs nor fails a derivation, nor changes a shed', async () => {
+		const throwing = {
+			kdfWaited() {
+				throw new Error('observer broke');
+			},
+			kdfRan() {
+				throw new Error('observer broke');
+			},
+			kdfShed() {
+				throw new Error('observer broke');
+			}
+		};
+		const key = await accessForPassphrase(
+			'word-a',
+			{ queueLimit: 10, maxWaitMs: 60_000 },
+			throwing
+		);
+		expect(key.length).toBe(32);
+		// Shed at once (queue full): still a KdfBusyError, as a rejection, not a throw.
+		const running = Array.from({ length: KDF_CONCURRENCY }, (_, i) =>
+			accessForPassphrase(`word-run-${i}`, { queueLimit: 0, maxWaitMs: 60_000 }, throwing)
+		);
+		const full = (() => {
+			try {
+				return accessForPassphrase('word-full', { queueLimit: 0, maxWaitMs: 60_000 }, throwing);
+			} catch (error) {
+				return Promise.resolve(error);
+			}
+		})();
+		await expect(full).rejects.toBeInstanceOf(KdfBusyError);
+		// Shed by the deadline: a KdfBusyError too, on time.
+		const late = accessForPassphrase('word-late', { queueLimit: 10, maxWaitMs: 1 }, throwing);
+		await expect(late).rejects.toBeInstanceOf(KdfBusyError);
+		for (const one of await Promise.all(running)) expect(one.length).toBe(32);
+		expect(kdfQueueLength()).toBe(0);
+	});
 });
 
 describe('metadata sealing', () => {

@@ -84,6 +84,8 @@ let running = 0;
  *     answer or a 503 always comes within that wait plus one scrypt, however slow the
  *     machine has become (a loaded machine runs each scrypt slower than the count assumed).
  * Its place in the queue is then left empty: the queued task does nothing when reached.
+ * The observer (the metrics) is told only once the promise is settled, and a hook that
+ * throws is ignored: counting must never hang, fail or crash the request it counts.
  * @throws KdfBusyError when shed
  */
 export function accessForPassphrase(
@@ -93,8 +95,9 @@ export function accessForPassphrase(
 ): Promise<Buffer> {
 	// Counted with the running ones: a burst that arrives in one tick has not started any yet.
 	if (waiting + running >= queueLimit + KDF_CONCURRENCY) {
-		observer.kdfShed();
-		return Promise.reject(new KdfBusyError());
+		const shed = Promise.reject(new KdfBusyError());
+		tell(() => observer.kdfShed());
+		return shed;
 	}
 	const queuedAt = performance.now();
 	waiting++;
@@ -106,8 +109,8 @@ export function accessForPassphrase(
 				: setTimeout(() => {
 						gaveUp = true;
 						waiting--;
-						observer.kdfShed();
 						reject(new KdfBusyError());
+						tell(() => observer.kdfShed());
 					}, maxWaitMs);
 		void kdfSlots(async () => {
 			if (gaveUp) return;
@@ -116,17 +119,26 @@ export function accessForPassphrase(
 			running++;
 			kdfRuns++;
 			const startedAt = performance.now();
-			observer.kdfWaited((startedAt - queuedAt) / 1000);
 			try {
 				resolve(await accessKeyFromPassphrase(passphrase));
 			} catch (error) {
 				reject(error instanceof Error ? error : new Error(String(error)));
 			} finally {
 				running--;
-				observer.kdfRan((performance.now() - startedAt) / 1000);
 			}
+			tell(() => observer.kdfWaited((startedAt - queuedAt) / 1000));
+			tell(() => observer.kdfRan((performance.now() - startedAt) / 1000));
 		});
 	});
+}
+
+/** Call one observer hook; a hook that throws loses its sample, nothing else. */
+function tell(hook: () => void): void {
+	try {
+		hook();
+	} catch {
+		// A metric is not worth a request: drop the sample.
+	}
 }
 
 /** Passphrase requests waiting for a scrypt slot now (the metrics read it at scrape time). */
