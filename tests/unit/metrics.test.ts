@@ -3,6 +3,11 @@
  * many layers see it, and the timed store keeping its class (limits.ts tells Redis by it).
  */
 import { describe, expect, test } from 'vitest';
+import {
+	accessForPassphrase,
+	KDF_CONCURRENCY,
+	KdfBusyError
+} from '../../src/lib/server/crypto/keys';
 import { bearerMatches } from '../../src/lib/server/http/metrics-endpoint';
 import { createMetrics, measureStore, noMetrics } from '../../src/lib/server/metrics';
 import { refuse } from '../../src/lib/server/refusal';
@@ -54,4 +59,26 @@ test('the timed store is still the store, and its operations are timed', async (
 	expect(await valueOf(metrics, 'raven_zero_store_command_duration_seconds_count')).toBe(2);
 	expect(await valueOf(metrics, 'raven_zero_store_errors_total')).toBe(0);
 	await timed.close();
+});
+
+test('a wait that ends at KDF_MAX_WAIT_MS is in the wait histogram, and both sheds are counted', async () => {
+	const metrics = createMetrics();
+	// KDF_CONCURRENCY run, 2 wait past a 1 ms deadline, 1 finds the queue (limit 2) full.
+	const bounds = { queueLimit: 2, maxWaitMs: 1 };
+	const settled = await Promise.all(
+		Array.from({ length: KDF_CONCURRENCY + 3 }, (_, i) =>
+			accessForPassphrase(`word-${i}`, bounds, metrics).then(
+				() => 'ran',
+				(error: unknown) => (error instanceof KdfBusyError ? 'shed' : 'failed')
+			)
+		)
+	);
+	expect(settled.filter((one) => one === 'ran').length).toBe(KDF_CONCURRENCY);
+	expect(settled.filter((one) => one === 'shed').length).toBe(3);
+	expect(await valueOf(metrics, 'raven_zero_kdf_run_seconds_count')).toBe(KDF_CONCURRENCY);
+	expect(await valueOf(metrics, 'raven_zero_kdf_shed_total')).toBe(3);
+	// The runs' waits and the two that timed out in the queue; the one refused at once never waited.
+	expect(await valueOf(metrics, 'raven_zero_kdf_wait_seconds_count')).toBe(KDF_CONCURRENCY + 2);
+	// The timed-out waits are at least the deadline: the sum says they were recorded as waited.
+	expect(await valueOf(metrics, 'raven_zero_kdf_wait_seconds_sum')).toBeGreaterThanOrEqual(0.002);
 });

@@ -166,7 +166,7 @@ export function createMetrics(): Metrics {
 	});
 	const kdfWait = new Histogram({
 		name: 'raven_zero_kdf_wait_seconds',
-		help: 'Time a passphrase request waited for a scrypt slot.',
+		help: 'Time a passphrase request waited for a scrypt slot, including waits that ended shed at KDF_MAX_WAIT_MS.',
 		buckets: KDF_BUCKETS,
 		registers
 	});

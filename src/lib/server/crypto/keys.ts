@@ -110,6 +110,8 @@ export function accessForPassphrase(
 						gaveUp = true;
 						waiting--;
 						reject(new KdfBusyError());
+						// The longest waits of all: the wait histogram must count them too.
+						tell(() => observer.kdfWaited((performance.now() - queuedAt) / 1000));
 						tell(() => observer.kdfShed());
 					}, maxWaitMs);
 		void kdfSlots(async () => {
