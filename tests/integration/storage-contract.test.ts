@@ -203,9 +203,27 @@ describe.each(BACKENDS)('the storage contract on $name', (backend) => {
 		expect(await storage.openStored(byId)).toBeUndefined();
 		const entry = (await storage.listStored()).find((listed) => listed.id === byEntry)!;
 		expect(await storage.remove(entry)).toBe(true);
+		// Gone already (another sweep, another instance): not counted twice.
+		expect(await storage.remove(entry)).toBe(false);
 		expect(await storage.openStored(byEntry)).toBeUndefined();
 		expect(ids(await storage.listStored())).not.toContain(byId);
 		expect(ids(await storage.listStored())).not.toContain(byEntry);
+	});
+
+	test('an entry whose location is not its id’s file removes nothing', async () => {
+		const [mine, other] = [newId(), newId()];
+		await write(storage, other, randomBytes(500));
+		const otherEntry = (await storage.listStored()).find((listed) => listed.id === other)!;
+		// Another drop's file under this id, a bad id, a path or key outside ours.
+		for (const forged of [
+			{ ...otherEntry, id: mine },
+			{ ...otherEntry, id: '../etc' },
+			{ ...otherEntry, location: '/etc/hostname' }
+		]) {
+			await expect(storage.remove(forged)).rejects.toThrow();
+		}
+		expect(await readStored(storage, other)).toHaveLength(otherEntry.size);
+		expect(await storage.remove(otherEntry)).toBe(true);
 	});
 
 	test('a file that was never written opens as undefined', async () => {

@@ -194,8 +194,22 @@ export class DiskStorage implements FileStorage {
 		return shredFile(this.#storedPath(id), this.#options.secureShredPasses);
 	}
 
-	/** Shred a file listed by listStored() or listTemp(). */
-	remove(entry: FileEntry): Promise<boolean> {
+	/**
+	 * Shred a file listed by listStored() or listTemp(); false when it was already gone.
+	 * @throws when the entry's location is not in one of our folders, or not the file of its id
+	 */
+	async remove(entry: FileEntry): Promise<boolean> {
+		// As on S3: a path is only ever one of ours, so no entry can name another file. A name
+		// that is not a lookup id (listed with id '') must at least lie in one of the folders.
+		const { storagePath, tempPath } = this.#options;
+		const location = path.resolve(entry.location);
+		const ours =
+			entry.id === ''
+				? [storagePath, tempPath].some((dir) => path.resolve(dir) === path.dirname(location))
+				: [this.#storedPath(entry.id), this.#tempPath(entry.id)].some(
+						(own) => path.resolve(own) === location
+					);
+		if (!ours) throw new Error('Not the file of this entry');
 		return shredFile(entry.location, this.#options.secureShredPasses);
 	}
 

@@ -71,7 +71,10 @@ export interface FileStorage {
 	 * Remove the stored file of drop `id` (disk: shredded first); false when there was none.
 	 */
 	removeStored(id: string): Promise<boolean>;
-	/** Remove an entry of listStored() or listTemp(); false when it was already gone. */
+	/**
+	 * Remove an entry of listStored() or listTemp(); false when it was already gone (the sweeps
+	 * count only a true). @throws when the entry's location is not the file of its id
+	 */
 	remove(entry: FileEntry): Promise<boolean>;
 	/** Every stored file: disk, every file of STORAGE_PATH; S3, our keys under S3_PREFIX. */
 	listStored(): Promise<FileEntry[]>;

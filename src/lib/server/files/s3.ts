@@ -313,13 +313,21 @@ export class S3Storage implements FileStorage {
 		return true;
 	}
 
-	/** Delete a listed object, or abort a listed multipart upload. */
+	/**
+	 * Delete a listed object, or abort a listed multipart upload; false when it was already
+	 * gone, as on disk, so that two sweeps (or two instances) removing the same object count
+	 * it once. A DELETE of a missing key succeeds on S3, so an object is asked for first (one
+	 * HEAD more per removal, as removeStored pays). Two removers that both pass the HEAD before
+	 * either deletes can still both answer true: the window is one round trip, not a sweep.
+	 * @throws when the entry's location is not the key of its id (never deletes another object)
+	 */
 	async remove(entry: FileEntry): Promise<boolean> {
-		if (entry.uploadId) return this.#abortUpload(entry.location, entry.uploadId);
-		// One by one: DeleteObjects needs a Content-MD5 that current SDKs no longer send, which
-		// some stores (Swift's s3api) require.
-		await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: entry.location }));
-		return true;
+		// Only ever the key built from the id, as every other path here: a listing mistake or a
+		// forged entry cannot name another object (a key of another form, outside the prefix).
+		const key = this.#key(entry.id);
+		if (entry.location !== key) throw new Error('Not the object of this entry');
+		if (entry.uploadId) return this.#abortUpload(key, entry.uploadId);
+		return this.removeStored(entry.id);
 	}
 
 	async #abortUpload(key: string, uploadId: string): Promise<boolean> {
