@@ -399,7 +399,7 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		default: 'false',
 		schema: flag,
 		meaning:
-			'with `s3`: `true` adds, at start-up, a lifecycle rule to the bucket that deletes objects under `S3_PREFIX` and unfinished uploads after a day, a backstop for the sweeps (other rules of the bucket are kept; a store that refuses it is logged)'
+			'with `s3`: `true` adds, at start-up, a lifecycle rule to the bucket that deletes every object under `S3_PREFIX` (ours or not: the prefix must be Raven Zero’s alone) and unfinished uploads after a day, a backstop for the sweeps (other rules of the bucket are kept; a store that refuses it is logged)'
 	},
 	s3Checksums: {
 		env: 'S3_CHECKSUMS',
