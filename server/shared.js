@@ -314,7 +314,7 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		env: 'REDIS_SENTINELS',
 		schema: hostPorts,
 		meaning:
-			'instead of `REDIS_URL`: the Redis Sentinels, as `host:port` comma-separated; the app asks them for the primary of `REDIS_SENTINEL_NAME` and follows a failover by itself'
+			'instead of `REDIS_URL`: the Redis Sentinels, as `host:port` comma-separated; the app asks them for the primary of `REDIS_SENTINEL_NAME` and follows a failover by itself. Plain TCP only, no TLS (README, Scaling out)'
 	},
 	redisSentinelName: {
 		env: 'REDIS_SENTINEL_NAME',
@@ -325,7 +325,7 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		env: 'REDIS_CLUSTER_NODES',
 		schema: hostPorts,
 		meaning:
-			'instead of `REDIS_URL`: some nodes of a Redis Cluster, as `host:port` comma-separated (the app discovers the rest)'
+			'instead of `REDIS_URL`: some nodes of a Redis Cluster, as `host:port` comma-separated (the app discovers the rest). Plain TCP only, no TLS (README, Scaling out)'
 	},
 	redisPassword: {
 		env: 'REDIS_PASSWORD',
