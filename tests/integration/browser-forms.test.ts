@@ -10,9 +10,26 @@ import { startServer } from '../helpers/processes.js';
 import type { TestServer } from '../helpers/processes.js';
 
 let server: TestServer;
+const METRICS_TOKEN = 'browser-forms-metrics-token-0123456789';
+
+/** How many scrypts the server has run (its metrics, on the main port with the token). */
+async function scryptRuns(): Promise<number> {
+	const reply = await request(`${server.url}/metrics`, {
+		headers: { authorization: `Bearer ${METRICS_TOKEN}` }
+	});
+	const line = reply.body
+		.toString()
+		.split('\n')
+		.find((text) => text.startsWith('raven_zero_kdf_run_seconds_count '));
+	return Number(line?.split(' ')[1]);
+}
 
 beforeAll(async () => {
-	server = await startServer({ UPLOAD_RATE_LIMIT: '1/hour', DOWNLOAD_FAIL_LIMIT: '3' });
+	server = await startServer({
+		UPLOAD_RATE_LIMIT: '1/hour',
+		DOWNLOAD_FAIL_LIMIT: '3',
+		METRICS_TOKEN: METRICS_TOKEN
+	});
 });
 
 afterAll(async () => {
@@ -186,6 +203,52 @@ test('a no-JS download whose page did not warn of the last use is sent back to C
 	expect(page).toContain('This is the last download allowed');
 	// Nothing was taken: the form that showed 1 gets the file.
 	expect((await download(1)).body.toString()).toBe('two downloads');
+});
+
+test('the no-JS last-use 307 takes nothing and costs one scrypt, as a download does', async () => {
+	const { body, contentType } = multipart([
+		{ name: 'uses', data: '3' },
+		{ name: 'file', filename: 'thrice.txt', data: 'three downloads' }
+	]);
+	const created = await request(`${server.url}/upload/`, {
+		method: 'POST',
+		from: '127.0.0.28',
+		headers: { 'content-type': contentType },
+		body
+	});
+	expect(created.status).toBe(201);
+	const { key } = json(created) as { key: string };
+	const download = (usesShown: number) =>
+		request(`${server.url}/download`, {
+			method: 'POST',
+			from: '127.0.0.28',
+			headers: browser(server.url),
+			body: `passphrase=${key}&uses_shown=${usesShown}`
+		});
+	const status = async () =>
+		json(
+			await request(`${server.url}/status`, {
+				method: 'POST',
+				from: '127.0.0.28',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ passphrase: key })
+			})
+		) as { remaining_uses: number };
+
+	// Not the last use: one scrypt for one download.
+	let before = await scryptRuns();
+	expect((await download(3)).body.toString()).toBe('three downloads');
+	expect(await scryptRuns()).toBe(before + 1);
+	expect((await download(3)).body.toString()).toBe('three downloads');
+	expect((await status()).remaining_uses).toBe(1);
+	// The last use, from a page that showed 3: sent back, one scrypt, nothing taken.
+	before = await scryptRuns();
+	const stale = await download(3);
+	expect(stale.status).toBe(307);
+	expect(await scryptRuns()).toBe(before + 1);
+	for (let i = 0; i < 3; i++) expect((await download(2)).status).toBe(307);
+	expect((await status()).remaining_uses).toBe(1);
+	expect((await download(1)).body.toString()).toBe('three downloads');
 });
 
 test('an API client sending uses_shown is never sent back', async () => {

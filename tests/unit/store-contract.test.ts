@@ -188,6 +188,34 @@ describe.each(implementations)('%s store: drops', (_, open) => {
 		expect(await store.reserveId(id, 5000)).toBe(false);
 	});
 
+	test('a claim told the page showed more withholds the last use, taking nothing', async () => {
+		const id = newId();
+		await store.createDrop(id, drop({ uses: 3 }));
+		// Not the last use: the count shown changes nothing.
+		expect(await store.claimUse(id, 5000, 3)).toMatchObject({
+			state: 'claimed',
+			record: { usesLeft: 2 }
+		});
+		expect(await store.claimUse(id, 5000, 3)).toMatchObject({
+			state: 'claimed',
+			record: { usesLeft: 1 }
+		});
+		expect(await store.releaseReader(id)).toBe(1);
+		expect(await store.releaseReader(id)).toBe(0);
+		// The last one, from a page that showed 2 or 3: refused, no use taken, no reader left.
+		for (const shown of [3, 2]) {
+			expect(await store.claimUse(id, 5000, shown)).toEqual({ state: 'last_use_withheld' });
+		}
+		expect(await store.readDrop(id)).toMatchObject({ state: 'active', record: { usesLeft: 1 } });
+		expect(await store.releaseReader(id)).toBe(0);
+		// A page that showed 1 (or no count) takes it.
+		expect(await store.claimUse(id, 5000, 1)).toMatchObject({
+			state: 'claimed',
+			record: { usesLeft: 0 }
+		});
+		expect(await store.claimUse(id, 5000, 3)).toEqual({ state: 'burned' });
+	});
+
 	test('readers keep the file needed after the record is gone, until each releases', async () => {
 		const id = newId();
 		await store.createDrop(id, drop({ uses: 2 }));

@@ -113,6 +113,12 @@ export type DropDownload = {
 	remainingUses: number;
 };
 
+/**
+ * A download asked to respect the count its page showed (`usesShown`) that would have taken
+ * the last use: nothing was taken, the page must show the count now (and its warning).
+ */
+export type LastUseWithheld = { lastUseWithheld: true };
+
 /** What the use cases are built from. */
 export type DropsDeps = {
 	config: Config;
@@ -458,11 +464,27 @@ export function createDrops({
 	 * Take one use and stream the decrypted file. The use is taken before the first byte, so
 	 * a download that is interrupted still counts (the seed's rule). On the last use the record
 	 * is already gone; the file is shredded once no download is still reading it.
+	 * `usesShown`: the count of uses left the caller's page showed (the retrieval form without
+	 * JavaScript, which cannot update it). When it is more than 1 and this download would take
+	 * the last use, nothing is taken (LastUseWithheld): the decision is part of the one atomic
+	 * claim, so it costs no second lookup (no second scrypt) and no download can slip between.
 	 */
-	function download(input: DropName, address: string): Promise<Outcome<DropDownload>> {
+	async function download(input: DropName, address: string): Promise<Outcome<DropDownload>> {
+		const result = await downloadAsShown(input, address, undefined);
+		if ('lastUseWithheld' in result) throw new Error('Withheld without a count to respect');
+		return result;
+	}
+
+	/** download(), respecting the count of uses left the caller's page showed (`usesShown`). */
+	function downloadAsShown(
+		input: DropName,
+		address: string,
+		usesShown: number | undefined
+	): Promise<Outcome<DropDownload | LastUseWithheld>> {
 		return lookup(input, address, async ({ keys }) => {
 			const id = keys.lookupId;
-			const claim = await store.claimUse(id, readerTtlMs);
+			const claim = await store.claimUse(id, readerTtlMs, usesShown);
+			if (claim.state === 'last_use_withheld') return { ok: true, lastUseWithheld: true };
 			if (claim.state !== 'claimed') return gone(claim.state, address);
 
 			// From here until its reader is released, this download holds up a shutdown and
@@ -567,5 +589,5 @@ export function createDrops({
 		await store.releaseQuota(id);
 	}
 
-	return { create, status, preview, download, destroy };
+	return { create, status, preview, download, downloadAsShown, destroy };
 }

@@ -8,7 +8,6 @@ import { clientAddress } from './client-address';
 import { services } from '../services';
 import { readDropName } from './drop-name';
 import type { DropName } from '../drops';
-import type { Refusal } from '../refusal';
 import { errorResponse, isBrowserFormPost, refusalFor, refusalResponse } from './refusals';
 import { downloadHeaders, dropPreviewBody, dropStatusBody } from './responses';
 
@@ -22,39 +21,36 @@ async function nameOf(event: RequestEvent, source: Source) {
 export async function respondWithDownload(event: RequestEvent, source: Source): Promise<Response> {
 	const input = await nameOf(event, source);
 	if (!input.ok) return refusalResponse(input);
-	const before = 'usesShown' in input ? await checkBeforeLastUse(event, input) : 'download';
-	if (before === 'recheck') {
+	const result = await services().drops.downloadAsShown(
+		input.name,
+		clientAddress(event),
+		usesShownOf(event, input)
+	);
+	// The retrieval page's no-JavaScript form posts here: send that browser back to it.
+	if (!result.ok) return refusalFor(event.request, result, source === 'body' ? '/r' : undefined);
+	if ('lastUseWithheld' in result) {
 		// 307 keeps the method and the body: the browser posts the same form (the passphrase
 		// stays in the body, never in a URL) to the page's Check, which shows the count now,
 		// with the last-use warning. Nothing was taken.
 		return new Response(null, { status: 307, headers: { Location: '/r?/check' } });
 	}
-	// Refused already (gone, blocked): said once, without a second failed lookup counted.
-	if (before !== 'download') return refusalFor(event.request, before, '/r');
-	const result = await services().drops.download(input.name, clientAddress(event));
-	// The retrieval page's no-JavaScript form posts here: send that browser back to it.
-	if (!result.ok) return refusalFor(event.request, result, source === 'body' ? '/r' : undefined);
 	return new Response(result.body, { status: 200, headers: downloadHeaders(result) });
 }
 
 /**
- * Whether a download from the retrieval page's form without JavaScript would take the last
- * use although the page showed more: that page cannot change after a download, so after one
- * of two it still says 2, and the next press would destroy the file without the warning the
- * page gives before a last download. Only browser form posts that say what they showed are
- * asked (one status lookup more, so a second scrypt for a passphrase); curl and the pages
- * with JavaScript never are. Not atomic with the download: a download racing in between on
- * another device can still take the second-to-last use first.
+ * The count of downloads left that the retrieval page's form without JavaScript showed
+ * (`uses_shown`), for the download to respect: that page cannot change after a download, so
+ * after one of two it still says 2, and the next press would destroy the file without the
+ * warning the page gives before a last download. The store's claim then withholds a last use
+ * atomically (drops.download). Only browser form posts are asked; curl and the pages with
+ * JavaScript never are.
  */
-async function checkBeforeLastUse(
+function usesShownOf(
 	event: RequestEvent,
 	input: { name: DropName; usesShown?: number }
-): Promise<'download' | 'recheck' | Refusal> {
-	if (input.usesShown === undefined || input.usesShown <= 1) return 'download';
-	if (!isBrowserFormPost(event.request)) return 'download';
-	const status = await services().drops.status(input.name, clientAddress(event));
-	if (!status.ok) return status;
-	return status.status === 'active' && status.remainingUses === 1 ? 'recheck' : 'download';
+): number | undefined {
+	if (input.usesShown === undefined || !isBrowserFormPost(event.request)) return undefined;
+	return input.usesShown;
 }
 
 export async function respondWithStatus(event: RequestEvent, source: Source): Promise<Response> {

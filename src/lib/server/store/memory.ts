@@ -165,9 +165,12 @@ export class MemoryStore implements MetadataStore {
 		return record ? { state: 'active', record: MemoryStore.#public(record) } : this.#gone(id);
 	}
 
-	async claimUse(id: string, readerTtlMs: number): Promise<UseClaim> {
+	async claimUse(id: string, readerTtlMs: number, usesShown?: number): Promise<UseClaim> {
 		const record = this.#drops.get(id);
 		if (!record) return this.#gone(id);
+		if (usesShown !== undefined && usesShown > 1 && record.usesLeft <= 1) {
+			return { state: 'last_use_withheld' };
+		}
 		const usesLeft = record.usesLeft - 1;
 		this.#readers.set(
 			`readers:${id}`,

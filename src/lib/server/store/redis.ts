@@ -103,6 +103,7 @@ return {'active', f[1], f[2], f[3], f[4]}`
 		numberOfKeys: 3,
 		lua: `local f = redis.call('HMGET', KEYS[1], 'meta', 'expires_at', 'uses_left', 'previewed', 'tomb_until')
 if not f[1] then ${GONE} end
+if tonumber(ARGV[2]) > 1 and tonumber(f[3]) <= 1 then return {'last_use_withheld'} end
 local left = tonumber(f[3]) - 1
 redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[1])
@@ -414,12 +415,20 @@ export class RedisStore implements MetadataStore {
 		return reply[0] === 'active' ? { state: 'active', record: recordFrom(reply) } : goneFrom(reply);
 	}
 
-	async claimUse(id: string, readerTtlMs: number): Promise<UseClaim> {
+	async claimUse(id: string, readerTtlMs: number, usesShown?: number): Promise<UseClaim> {
 		const keys = dropKeys(id);
-		const reply = await this.#script('rzClaimUse', keys.drop, keys.tomb, keys.readers, readerTtlMs);
-		return reply[0] === 'claimed'
-			? { state: 'claimed', record: recordFrom(reply) }
-			: goneFrom(reply);
+		const reply = await this.#script(
+			'rzClaimUse',
+			keys.drop,
+			keys.tomb,
+			keys.readers,
+			readerTtlMs,
+			// 0: no page count to respect (any count of 1 or less withholds nothing).
+			usesShown ?? 0
+		);
+		if (reply[0] === 'claimed') return { state: 'claimed', record: recordFrom(reply) };
+		if (reply[0] === 'last_use_withheld') return { state: 'last_use_withheld' };
+		return goneFrom(reply);
 	}
 
 	async burnDrop(id: string): Promise<BurnOutcome> {

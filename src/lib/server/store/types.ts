@@ -41,6 +41,11 @@ export type UseClaim =
 			/** The record after this use: `usesLeft` 0 means this was the last one and it is burned. */
 			record: DropRecord;
 	  }
+	/**
+	 * Refused, nothing taken: it would have taken the last use while the caller's page showed
+	 * more (claimUse's `usesShown`).
+	 */
+	| { state: 'last_use_withheld' }
 	| { state: GoneState };
 
 /** `destroyed`: this call burned an active drop; otherwise the drop was already gone. */
@@ -109,8 +114,10 @@ export interface MetadataStore {
 	/**
 	 * Atomically take one use and register a reader of its file. On the last use the record is
 	 * replaced by a `burned` tombstone. However many callers race, exactly `uses` succeed.
+	 * `usesShown` (the count the caller's page showed, more than 1): when this claim would take
+	 * the last use, take nothing and answer `last_use_withheld`, in the same atomic step.
 	 */
-	claimUse(id: string, readerTtlMs: number): Promise<UseClaim>;
+	claimUse(id: string, readerTtlMs: number, usesShown?: number): Promise<UseClaim>;
 	/**
 	 * Burn an active drop at once (its sender's "Destroy now"): the record goes and a `burned`
 	 * tombstone stays as after its last use. Downloads already reading keep their reader marks,
