@@ -38,11 +38,19 @@ export const UPLOAD_BODY_KEY = Symbol.for('raven-zero.upload-body');
 export const UPLOAD_BODY_PATHS = Object.freeze(['/', '/upload', '/upload/']);
 
 /**
- * What a multipart body may carry besides the file itself (boundaries, part headers, the
- * `expiry` and `uses` fields). BODY_SIZE_LIMIT must leave this much room above MAX_FILE_SIZE,
- * so that the byte-exact MAX_FILE_SIZE check, not adapter-node's body cap, refuses uploads.
+ * The largest `contents` field an upload may carry (an archive's list of names): the same as
+ * CONTENTS.maxBytes in src/lib/drop-bounds.ts, which tests/unit/config.test.ts keeps equal.
  */
-export const MULTIPART_HEADROOM_BYTES = 64 * 1024;
+export const CONTENTS_FIELD_BYTES = 64 * 1024;
+
+/**
+ * What a multipart body may carry besides the file itself: the largest `contents` field, and
+ * 64 KiB for everything else (boundaries, part headers with the file name, the `kind`,
+ * `expiry` and `uses` fields, at most 1 KiB each). BODY_SIZE_LIMIT must leave this much room
+ * above MAX_FILE_SIZE, so that the byte-exact MAX_FILE_SIZE check, not a body cap, refuses
+ * uploads: a zip of exactly MAX_FILE_SIZE with the longest list of names is accepted.
+ */
+export const MULTIPART_HEADROOM_BYTES = CONTENTS_FIELD_BYTES + 64 * 1024;
 
 /**
  * How the server's Node process is started (`npm start`, the Dockerfile, the tests and the
@@ -619,10 +627,10 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 	portHeader: { env: 'PORT_HEADER', schema: optionalText, meaning: PROXY_HEADERS },
 	bodySizeLimit: {
 		env: 'BODY_SIZE_LIMIT',
-		documentedDefault: '`MAX_FILE_SIZE` + 64 KiB',
+		documentedDefault: '`MAX_FILE_SIZE` + 128 KiB',
 		schema: byteCount,
 		meaning:
-			"the cap on a request body: adapter-node's, and the upload routes' own count of an upload's whole body (they read it past adapter-node). If set, it must leave that room, so that it never silently caps an upload below `MAX_FILE_SIZE`"
+			"the cap on a request body: adapter-node's, and the upload routes' own count of an upload's whole body (they read it past adapter-node). If set, it must be at least `MAX_FILE_SIZE` + 128 KiB (131072 bytes: the largest `contents` list, 64 KiB, and 64 KiB for the other fields and part headers), so that it never caps an upload below `MAX_FILE_SIZE`; a smaller value stops the start"
 	},
 	shutdownTimeoutSeconds: {
 		env: 'SHUTDOWN_TIMEOUT',

@@ -24,6 +24,7 @@ import { sleep, startRedis, startServer } from '../helpers/processes.js';
 import type { TestRedis, TestServer } from '../helpers/processes.js';
 import { CreatedDropBody } from '../../src/lib/schemas';
 import { KDF_CONCURRENCY } from '../../src/lib/server/crypto/keys';
+import { CONTENTS } from '../../src/lib/drop-bounds';
 
 /**
  * The 201 of POST /upload/, checked against its schema: every field with its format, no other.
@@ -443,16 +444,47 @@ describe.each(stores)('drops on the %s store', (storeKind) => {
 		expect(exact.status).toBe(201);
 	});
 
+	test('a zip of exactly MAX_FILE_SIZE with the longest list of names allowed is accepted', async () => {
+		// 1000 entries whose JSON is exactly CONTENTS.maxBytes (64 KiB), the most busboy keeps.
+		const entries = Array.from({ length: CONTENTS.maxEntries }, (_, i) => ({
+			name: `folder-${String(i).padStart(4, '0')}/`,
+			size: 1
+		}));
+		const room = CONTENTS.maxBytes - Buffer.byteLength(JSON.stringify(entries));
+		const pad = Math.floor(room / entries.length);
+		for (const entry of entries) entry.name += 'n'.repeat(pad);
+		entries[0]!.name += 'n'.repeat(CONTENTS.maxBytes - Buffer.byteLength(JSON.stringify(entries)));
+		const contents = JSON.stringify(entries);
+		expect(Buffer.byteLength(contents)).toBe(CONTENTS.maxBytes);
+		const reply = await uploadParts(
+			server.url,
+			[
+				{ name: 'kind', data: 'archive' },
+				{ name: 'contents', data: contents },
+				{ name: 'expiry', data: '60' },
+				{ name: 'uses', data: '5' },
+				{
+					name: 'file',
+					filename: `${'a-rather-long-archive-name-'.repeat(9)}.zip`,
+					data: Buffer.concat([Buffer.from('PK\x03\x04'), randomBytes(4 * 1024 * 1024 - 4)])
+				}
+			],
+			{ from: client() }
+		);
+		expect(json(reply)).toMatchObject({ size: 4 * 1024 * 1024 });
+		expect(reply.status).toBe(201);
+	});
+
 	test('a chunked body past BODY_SIZE_LIMIT is 413 even when the excess is text after the last part', async () => {
 		// busboy reads and drops any amount of text after the closing boundary, so only the
-		// count of the whole body (MAX_FILE_SIZE + 64 KiB here) stops a client that streams on.
+		// count of the whole body (MAX_FILE_SIZE + 128 KiB here) stops a client that streams on.
 		const { body, contentType } = multipart([{ name: 'file', filename: 'a.bin', data: 'hello' }]);
 		const before = filesUnder(storage);
 		const reply = await request(`${server.url}/upload/`, {
 			method: 'POST',
 			from: client(),
 			headers: { 'content-type': contentType, 'transfer-encoding': 'chunked' },
-			body: Buffer.concat([body, Buffer.alloc(4 * 1024 * 1024 + 65 * 1024, 'x')])
+			body: Buffer.concat([body, Buffer.alloc(4 * 1024 * 1024 + 129 * 1024, 'x')])
 		});
 		expect(reply.status).toBe(413);
 		expect(json(reply)).toMatchObject({ error_code: 'FILE_TOO_LARGE' });

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SETTINGS, type Setting } from '../../server/shared.js';
+import {
+	CONTENTS_FIELD_BYTES,
+	MULTIPART_HEADROOM_BYTES,
+	SETTINGS,
+	type Setting
+} from '../../server/shared.js';
+import { CONTENTS } from '../../src/lib/drop-bounds';
 import { parseConfig, StartupError } from '../../src/lib/server/config';
 
 describe('parseConfig', () => {
@@ -42,7 +48,7 @@ describe('parseConfig', () => {
 			s3ApplyLifecycle: false,
 			s3Checksums: 'when_required'
 		});
-		expect(config.bodySizeLimit).toBe(10_485_760 + 64 * 1024);
+		expect(config.bodySizeLimit).toBe(10_485_760 + 128 * 1024);
 		expect(Object.isFrozen(config)).toBe(true);
 	});
 
@@ -87,7 +93,10 @@ describe('parseConfig', () => {
 	});
 
 	test('BODY_SIZE_LIMIT follows MAX_FILE_SIZE unless set, and accepts K/M/G and Infinity', () => {
-		expect(parseConfig({ MAX_FILE_SIZE: '1000' }).bodySizeLimit).toBe(1000 + 65_536);
+		expect(parseConfig({ MAX_FILE_SIZE: '1000' }).bodySizeLimit).toBe(1000 + 131_072);
+		// The headroom holds the largest `contents` list the upload accepts, and 64 KiB more.
+		expect(CONTENTS_FIELD_BYTES).toBe(CONTENTS.maxBytes);
+		expect(MULTIPART_HEADROOM_BYTES).toBe(CONTENTS.maxBytes + 65_536);
 		expect(parseConfig({ MAX_FILE_SIZE: '1000', BODY_SIZE_LIMIT: '1M' }).bodySizeLimit).toBe(
 			1_048_576
 		);
@@ -127,7 +136,7 @@ describe('parseConfig', () => {
 		[
 			'BODY_SIZE_LIMIT',
 			'512K',
-			'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 65536'
+			'BODY_SIZE_LIMIT: "512K" (should be at least MAX_FILE_SIZE + 131072'
 		],
 		['BODY_SIZE_LIMIT', 'lots', 'BODY_SIZE_LIMIT: "lots"'],
 		['ADDRESS_HEADER', 'x forwarded', 'ADDRESS_HEADER'],

@@ -225,7 +225,9 @@ function parseMultipart(
 					files: 1,
 					fileSize: maxFileSize + 1,
 					fields: 10,
-					fieldSize: CONTENTS.maxBytes,
+					// busboy calls a value truncated once it reaches the limit, not past it: one byte
+					// more, so that a list of exactly CONTENTS.maxBytes is accepted.
+					fieldSize: CONTENTS.maxBytes + 1,
 					parts: 12
 				}
 			});
