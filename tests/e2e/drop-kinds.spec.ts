@@ -106,7 +106,9 @@ test('several files dropped at once go as one zip, listed before sending and for
 		recipient.page.getByRole('heading', { name: '3 files in one zip are waiting for you' })
 	).toBeVisible();
 	await expect(
-		recipient.page.getByRole('list', { name: 'Files in the zip' }).getByRole('listitem')
+		recipient.page
+			.getByRole('list', { name: 'Files in the zip, as listed by the sender' })
+			.getByRole('listitem')
 	).toHaveText(
 		listed([
 			{ name: 'notes.txt', size: '1.2 KiB' },

@@ -177,6 +177,8 @@ describe('kind and contents', () => {
 		expect(page.status).toBe(200);
 		const html = page.body.toString('utf8').replace(/\s+/g, ' ');
 		expect(html).toContain('2 files in one zip are waiting for you');
+		// The list is the sender's word: the server cannot check it against the zip.
+		expect(html).toContain('In the zip, as listed by the sender');
 		expect(html).toContain('one.txt');
 		expect(html).toContain('two.txt');
 	});
