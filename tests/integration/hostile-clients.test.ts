@@ -40,12 +40,47 @@ describe('a hostile page embedding lookups', () => {
 		expect(own.status).toBe(404);
 	});
 
+	test.each(['iframe', 'frame', 'object', 'embed'])(
+		'a cross-site navigation into an %s is refused with 403 before it counts a failure',
+		async (dest) => {
+			const from = `127.0.0.${{ iframe: 53, frame: 54, object: 55, embed: 56 }[dest]}`;
+			const created = await upload(server.url, { data: 'mine' }, {}, { from });
+			const { key } = json<{ key: string }>(created);
+			// Twelve hidden frames on a hostile page, four times this server's limit of 3.
+			for (let i = 0; i < 12; i++) {
+				const reply = await request(`${server.url}/download/${guess}-${i}`, {
+					from,
+					headers: {
+						'sec-fetch-site': 'cross-site',
+						'sec-fetch-mode': 'navigate',
+						'sec-fetch-dest': dest
+					}
+				});
+				expect(reply.status).toBe(403);
+				expect(json(reply)).toMatchObject({ error_code: 'CROSS_ORIGIN_FORBIDDEN' });
+			}
+			// None of them counted: the visitor still checks a real drop.
+			expect((await request(`${server.url}/status/${key}`, { from })).status).toBe(200);
+		}
+	);
+
 	test('a link followed to a download (navigate) is not refused', async () => {
 		const reply = await request(`${server.url}/download/${guess}`, {
 			from: '127.0.0.52',
 			headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }
 		});
 		expect(reply.status).toBe(404);
+		// Into a top-level document: the same.
+		const followed = await request(`${server.url}/download/${guess}`, {
+			from: '127.0.0.52',
+			headers: {
+				'sec-fetch-site': 'cross-site',
+				'sec-fetch-mode': 'navigate',
+				'sec-fetch-dest': 'document'
+			}
+		});
+		expect(followed.status).toBe(404);
+		expect(json(followed)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE' });
 	});
 });
 

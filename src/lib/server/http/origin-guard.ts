@@ -13,10 +13,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * form actions require a same-origin browser: browsers always send Origin on a POST.
  */
 export const originGuard: Handle = async ({ event, resolve }) => {
-	if (isCrossSiteSubresourceLookup(event.request, event.route.id)) {
+	if (isEmbeddedCrossSiteLookup(event.request, event.route.id)) {
 		return errorResponse(
 			'CROSS_ORIGIN_FORBIDDEN',
-			'Lookups embedded in other sites (images, scripts, fetches) are not accepted.'
+			'Lookups embedded in other sites (frames, images, scripts, fetches) are not accepted.'
 		);
 	}
 	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
@@ -32,18 +32,23 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A lookup another site's page made its visitor's browser send as a subresource (an `<img>`,
- * a `fetch`): `Sec-Fetch-Site: cross-site` and a `Sec-Fetch-Mode` other than `navigate`.
- * Refused before any work, so a hostile page cannot spend its visitors' guesses and get them
- * blocked (ten `<img src=/status/…>` used to count ten failures). These headers can be forged
+ * A lookup another site's page made its visitor's browser send without the visitor asking for
+ * it: `Sec-Fetch-Site: cross-site` and either a `Sec-Fetch-Mode` other than `navigate` (an
+ * `<img>`, a `fetch`) or a navigation into something other than a top-level document
+ * (`Sec-Fetch-Dest` `iframe`, `frame`, `object`, `embed`). X-Frame-Options stops a framed
+ * answer from showing, but not the lookup behind it: ten hidden `<iframe src=/download/…>` on
+ * page load used to count ten failures and block the visitor without a click. Refused before
+ * any work, so a hostile page cannot spend its visitors' guesses. These headers can be forged
  * by any other client, so they only ever make the service refuse more: a request without them
- * is treated as before. A link followed to a download (`navigate`) still works.
+ * (curl, an older browser) is treated as before, and a link followed to a download (`navigate`
+ * into a `document`) still works.
  */
-function isCrossSiteSubresourceLookup(request: Request, routeId: string | null): boolean {
+function isEmbeddedCrossSiteLookup(request: Request, routeId: string | null): boolean {
 	if (routeId === null || !(LOOKUP_ROUTES.has(routeId) || LOOKUP_PAGES.has(routeId))) return false;
-	const site = request.headers.get('sec-fetch-site');
-	const mode = request.headers.get('sec-fetch-mode');
-	return site === 'cross-site' && mode !== 'navigate';
+	if (request.headers.get('sec-fetch-site') !== 'cross-site') return false;
+	if (request.headers.get('sec-fetch-mode') !== 'navigate') return true;
+	const dest = request.headers.get('sec-fetch-dest');
+	return dest !== null && dest !== 'document';
 }
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
