@@ -11,7 +11,8 @@ export const SECURITY_HEADERS = Object.freeze({
 	'x-content-type-options': 'nosniff',
 	'x-frame-options': 'DENY',
 	'x-xss-protection': '1; mode=block',
-	'referrer-policy': 'no-referrer'
+	'referrer-policy': 'no-referrer',
+	'cross-origin-opener-policy': 'same-origin'
 });
 
 /** An X-Request-ID: a UUID v4. */

@@ -53,7 +53,8 @@ describe('with the in-process store', () => {
 		['an unknown path', '/no/such/thing', '*/*', 404, '(unmatched)'],
 		['an unknown page', '/no/such/page', 'text/html', 404, '(unmatched)'],
 		['a static asset', '/favicon.svg', '*/*', 200, '(static)'],
-		['a health check', '/health/', '*/*', 0, '/health']
+		['a health check', '/health/', '*/*', 0, '/health'],
+		['a lookup answer', '/status/abacus-abdomen-abide-able', '*/*', 404, '/status/[key]']
 	] as const)(
 		'%s carries the security headers and an X-Request-ID matching its log line',
 		async (_, urlPath, accept, status, loggedPath) => {
