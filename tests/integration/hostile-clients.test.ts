@@ -64,23 +64,53 @@ describe('a hostile page embedding lookups', () => {
 		}
 	);
 
-	test('a link followed to a download (navigate) is not refused', async () => {
-		const reply = await request(`${server.url}/download/${guess}`, {
-			from: '127.0.0.52',
-			headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }
+	test('a cross-site top-level navigation to a lookup is refused too; typed or same-site, it works', async () => {
+		// A link on another site, or a window another site opened and keeps navigating.
+		for (const [path, from] of [
+			[`/download/${guess}`, '127.0.0.57'],
+			[`/status/${guess}`, '127.0.0.57'],
+			[`/preview/${guess}`, '127.0.0.57'],
+			[`/download/${guess}`, '127.0.0.57']
+		]) {
+			const reply = await request(`${server.url}${path}`, {
+				from,
+				headers: {
+					'sec-fetch-site': 'cross-site',
+					'sec-fetch-mode': 'navigate',
+					'sec-fetch-dest': 'document',
+					'sec-fetch-user': '?1'
+				}
+			});
+			expect(reply.status).toBe(403);
+			expect(json(reply)).toMatchObject({ error_code: 'CROSS_ORIGIN_FORBIDDEN' });
+		}
+		// The address bar, a bookmark, another application (none), or our own pages: looked up.
+		for (const site of ['none', 'same-origin', 'same-site']) {
+			const reply = await request(`${server.url}/download/${guess}`, {
+				from: '127.0.0.52',
+				headers: {
+					'sec-fetch-site': site,
+					'sec-fetch-mode': 'navigate',
+					'sec-fetch-dest': 'document'
+				}
+			});
+			expect(reply.status).toBe(404);
+			expect(json(reply)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE' });
+		}
+	});
+
+	test('a share link followed from another site opens the retrieval page; a frame of it does not', async () => {
+		const navigate = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' };
+		const page = await request(`${server.url}/r`, {
+			from: '127.0.0.58',
+			headers: { ...navigate, 'sec-fetch-dest': 'document', accept: 'text/html' }
 		});
-		expect(reply.status).toBe(404);
-		// Into a top-level document: the same.
-		const followed = await request(`${server.url}/download/${guess}`, {
-			from: '127.0.0.52',
-			headers: {
-				'sec-fetch-site': 'cross-site',
-				'sec-fetch-mode': 'navigate',
-				'sec-fetch-dest': 'document'
-			}
+		expect(page.status).toBe(200);
+		const framed = await request(`${server.url}/r`, {
+			from: '127.0.0.58',
+			headers: { ...navigate, 'sec-fetch-dest': 'iframe', accept: 'text/html' }
 		});
-		expect(followed.status).toBe(404);
-		expect(json(followed)).toMatchObject({ error_code: 'UNKNOWN_PASSPHRASE' });
+		expect(framed.status).toBe(403);
 	});
 });
 

@@ -13,10 +13,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * form actions require a same-origin browser: browsers always send Origin on a POST.
  */
 export const originGuard: Handle = async ({ event, resolve }) => {
-	if (isEmbeddedCrossSiteLookup(event.request, event.route.id)) {
+	if (isCrossSiteLookup(event.request, event.route.id)) {
 		return errorResponse(
 			'CROSS_ORIGIN_FORBIDDEN',
-			'Lookups embedded in other sites (frames, images, scripts, fetches) are not accepted.'
+			'Lookups sent from other sites (links, frames, images, scripts) are not accepted: open the address yourself, or use the share link (/r#…).'
 		);
 	}
 	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
@@ -32,20 +32,29 @@ export const originGuard: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A lookup another site's page made its visitor's browser send without the visitor asking for
- * it: `Sec-Fetch-Site: cross-site` and either a `Sec-Fetch-Mode` other than `navigate` (an
- * `<img>`, a `fetch`) or a navigation into something other than a top-level document
- * (`Sec-Fetch-Dest` `iframe`, `frame`, `object`, `embed`). X-Frame-Options stops a framed
- * answer from showing, but not the lookup behind it: ten hidden `<iframe src=/download/…>` on
- * page load used to count ten failures and block the visitor without a click. Refused before
- * any work, so a hostile page cannot spend its visitors' guesses. These headers can be forged
- * by any other client, so they only ever make the service refuse more: a request without them
- * (curl, an older browser) is treated as before, and a link followed to a download (`navigate`
- * into a `document`) still works.
+ * A lookup another site's page can make its visitor's browser send, refused before any work
+ * so that a hostile page cannot spend its visitors' guesses and get them (or their whole
+ * office, behind one address) blocked:
+ *
+ * - on the lookup API routes, anything with `Sec-Fetch-Site: cross-site`, top-level
+ *   navigations included. An `<img>` or a `fetch` needs no click; ten hidden
+ *   `<iframe src=/download/…>` need none either (X-Frame-Options stops the answer from
+ *   showing, not the lookup behind it); and a page that opened a window on one click can
+ *   navigate it from guess to guess until our first answer arrives: Cross-Origin-Opener-Policy
+ *   cuts it off only then, and Chromium sent all of 12 navigations 20 to 200 ms apart before
+ *   that (tests/e2e/hostile-pages.spec.ts). A link on another site straight to
+ *   `/download/<passphrase>` is refused for the same reason; opened from the address bar, a
+ *   bookmark, another application or our own pages it works, and share links go to `/r#…`.
+ * - on the lookup pages (`/r`, which looks nothing up on GET), a cross-site load other than a
+ *   top-level one: a frame, an image. Following a share link from another site still works.
+ *
+ * These headers can be forged by any other client, so they only ever make the service refuse
+ * more: a request without them (curl, scripts, an older browser) is treated as before.
  */
-function isEmbeddedCrossSiteLookup(request: Request, routeId: string | null): boolean {
-	if (routeId === null || !(LOOKUP_ROUTES.has(routeId) || LOOKUP_PAGES.has(routeId))) return false;
-	if (request.headers.get('sec-fetch-site') !== 'cross-site') return false;
+function isCrossSiteLookup(request: Request, routeId: string | null): boolean {
+	if (routeId === null || request.headers.get('sec-fetch-site') !== 'cross-site') return false;
+	if (LOOKUP_ROUTES.has(routeId)) return true;
+	if (!LOOKUP_PAGES.has(routeId)) return false;
 	if (request.headers.get('sec-fetch-mode') !== 'navigate') return true;
 	const dest = request.headers.get('sec-fetch-dest');
 	return dest !== null && dest !== 'document';

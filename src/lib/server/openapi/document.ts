@@ -125,7 +125,7 @@ function errorResponse<S extends number>(
 const RESPONSES = {
 	CrossOriginForbidden: errorResponse(
 		403,
-		"A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`, or a lookup that another site embedded (`Sec-Fetch-Site: cross-site` with a `Sec-Fetch-Mode` other than `navigate`: an image, a script, a fetch; or a `navigate` into a frame, an object or an embed, a `Sec-Fetch-Dest` other than `document`), refused before any work so that a hostile page cannot spend its visitors' guesses. Clients that send no `Origin` (curl, scripts) are not affected.",
+		"A POST whose `Origin` is neither this site nor listed in `CORS_ORIGINS`, or a lookup sent from another site (`Sec-Fetch-Site: cross-site`: an image, a script, a fetch, a frame, or a navigation, such as a link on that site or a window it opened), refused before any work so that a hostile page cannot spend its visitors' guesses. Clients that send no `Origin` (curl, scripts) are not affected.",
 		['CROSS_ORIGIN_FORBIDDEN']
 	),
 	StoreUnavailable: errorResponse(
