@@ -25,6 +25,33 @@ afterAll(async () => {
 
 const guess = 'abacus-abdomen-abide-able';
 
+describe('CORS_ORIGINS: a listed site may call the lookups from its pages', () => {
+	let corsServer: TestServer;
+	beforeAll(async () => {
+		corsServer = await startServer({ CORS_ORIGINS: 'https://app.example' });
+	});
+	afterAll(async () => {
+		await corsServer?.stop();
+	});
+
+	test.each([
+		['https://app.example', 404],
+		['https://evil.example', 403]
+	])('a cross-site fetch of /status from %s answers %d', async (origin, status) => {
+		const reply = await request(`${corsServer.url}/status/${guess}`, {
+			from: '127.0.0.61',
+			headers: {
+				origin,
+				'sec-fetch-site': 'cross-site',
+				'sec-fetch-mode': 'cors',
+				'sec-fetch-dest': 'empty'
+			}
+		});
+		expect(reply.status).toBe(status);
+		expect(reply.headers['access-control-allow-origin']).toBe(status === 404 ? origin : undefined);
+	});
+});
+
 describe('a hostile page embedding lookups', () => {
 	test('cross-site subresource lookups are refused with 403 before they count a failure', async () => {
 		for (let i = 0; i < 5; i++) {
