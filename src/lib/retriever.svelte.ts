@@ -80,9 +80,8 @@ export type DownloadProgress = {
 	received: number;
 	/** The file's size as the check answered it (0 when unknown). */
 	total: number;
+	/** 0 until the speed is known. */
 	bytesPerSecond: number;
-	/** Undefined until the speed is known. */
-	secondsLeft: number | undefined;
 };
 
 /** How often, and how many times, a download left to the browser is followed by status. */
@@ -244,12 +243,7 @@ export class Retriever {
 			const rate = new TransferRate();
 			const onProgress = (received: number) => {
 				rate.add(received);
-				this.#progress = {
-					received,
-					total,
-					bytesPerSecond: rate.bytesPerSecond,
-					secondsLeft: rate.secondsLeft(total)
-				};
+				this.#progress = { received, total, bytesPerSecond: rate.bytesPerSecond };
 			};
 			onProgress(0);
 			const saved = file
