@@ -27,12 +27,17 @@ export class TransferRate {
 		if (!first || !last || last.at - first.at < MIN_SPAN_MS) return 0;
 		return ((last.bytes - first.bytes) * 1000) / (last.at - first.at);
 	}
+}
 
-	/** Whole seconds until `total` bytes at the current speed; undefined while unknown. */
-	secondsLeft(total: number): number | undefined {
-		const speed = this.bytesPerSecond;
-		const done = this.#samples.at(-1)?.bytes ?? 0;
-		if (speed <= 0 || total <= 0) return undefined;
-		return Math.max(0, Math.ceil((total - done) / speed));
-	}
+/**
+ * Whole seconds until `total` bytes at `bytesPerSecond`, at least 1 while bytes remain;
+ * undefined while the speed or the size is unknown, or once every byte is done.
+ */
+export function secondsLeft(
+	done: number,
+	total: number,
+	bytesPerSecond: number
+): number | undefined {
+	if (bytesPerSecond <= 0 || total <= 0 || done >= total) return undefined;
+	return Math.max(1, Math.ceil((total - done) / bytesPerSecond));
 }
