@@ -9,7 +9,7 @@
 // `git worktree add /tmp/before main && cd /tmp/before && npm ci && npm run build`); "after" is
 // this checkout's build/. Both servers share one redis-server. Reported per cell and server:
 // the server's CPU per request (from /proc: what a busy neighbour inflates least), MB/s and
-// p95, and the change of each from before to after.
+// p95, its peak RSS, and the change of each from before to after.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,7 +49,9 @@ const servers = {
 	after: await startApp(redis.url, work, 'after')
 };
 try {
-	console.log('op       way        size    clients  server  CPU ms/req   MB/s   p95 ms');
+	console.log(
+		'op       way        size    clients  server  CPU ms/req   MB/s   p95 ms  peak RSS MiB'
+	);
 	for (const size of sizes) {
 		for (const concurrency of clients) {
 			const requests = requestsFor({ smoke: false }, size, concurrency);
@@ -79,19 +81,20 @@ try {
 							cpu: median(done.map((r) => r.cpuPerRequestMs)),
 							mbps: median(done.map((r) => (requests * size) / 2 ** 20 / (r.wallMs / 1000))),
 							p95: median(done.map((r) => percentile(r.latencies, 95))),
+							rss: Math.max(...done.map((r) => r.peakRss)),
 							errors: done.reduce((sum, r) => sum + r.errors, 0)
 						};
 						const f = figures[name];
 						console.log(
 							`${op.padEnd(8)} ${way.padEnd(10)} ${label(size).padEnd(7)} c=${String(concurrency).padEnd(6)} ${name.padEnd(7)} ` +
-								`${String(round(f.cpu)).padStart(10)} ${String(round(f.mbps)).padStart(6)} ${String(Math.round(f.p95)).padStart(8)}` +
+								`${String(round(f.cpu)).padStart(10)} ${String(round(f.mbps)).padStart(6)} ${String(Math.round(f.p95)).padStart(8)} ${String(Math.round(f.rss)).padStart(13)}` +
 								(f.errors ? `  ${f.errors} errors` : '')
 						);
 					}
 					const change = (key) =>
 						`${Math.round((100 * (figures.after[key] - figures.before[key])) / figures.before[key])}%`;
 					console.log(
-						`${' '.repeat(44)}change: CPU ${change('cpu')}, MB/s ${change('mbps')}, p95 ${change('p95')}`
+						`${' '.repeat(44)}change: CPU ${change('cpu')}, MB/s ${change('mbps')}, p95 ${change('p95')}, peak RSS ${change('rss')}`
 					);
 				}
 			}

@@ -356,15 +356,22 @@ export function spawnJsonLines(command, args, { env, cwd = ROOT, name = 'server'
 export async function startServer(env = {}, options = {}) {
 	const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'raven-zero-test-'));
 	options.beforeStart?.(dir);
+	// Another checkout (bench/compare.js) runs with its own flags and variables, so that a
+	// change to them is measured too.
+	const { NODE_FLAGS: flags, SERVER_ENV: serverEnv } = options.root
+		? /** @type {typeof import('../../server/shared.js')} */ (
+				await import(path.join(options.root, 'server/shared.js'))
+			)
+		: { NODE_FLAGS, SERVER_ENV };
 	const child = spawnJsonLines(
 		process.execPath,
-		[...NODE_FLAGS, path.join(options.root ?? ROOT, 'server/index.js')],
+		[...flags, path.join(options.root ?? ROOT, 'server/index.js')],
 		{
 			cwd: options.root ?? ROOT,
 			env: {
 				...(options.inheritEnv ? process.env : { PATH: process.env.PATH ?? '' }),
 				// As `npm start` and the Dockerfile run it.
-				...SERVER_ENV,
+				...serverEnv,
 				PORT: '0',
 				HOST: '127.0.0.1',
 				STORAGE_PATH: path.join(dir, 'uploads'),
