@@ -271,18 +271,38 @@ export class Limits {
 	}
 
 	/**
+	 * Count one lookup against LOOKUP_RATE_LIMIT and read the brute-force block, both at once:
+	 * the two commands share one round trip to the store instead of waiting for each other (a
+	 * lookup by access key makes five or six; issue #11). Decided as when they ran one after
+	 * the other: a refusal of the rate limit comes first (and only its metric counts), then the
+	 * block. @throws StoreUnavailableError (fail closed)
+	 */
+	async lookupAndBlock(address: string): Promise<LimitDecision> {
+		const [rate, current] = await Promise.all([this.lookup(address), this.#readBlock(address)]);
+		if (!rate.ok) return rate;
+		const block = this.#blockDecision(current);
+		return block.ok ? rate : block;
+	}
+
+	/**
 	 * Whether this client has used up DOWNLOAD_FAIL_LIMIT failed lookups: then it is blocked
 	 * from every lookup route until DOWNLOAD_BLOCK_WINDOW has passed since its last failure.
 	 * @throws StoreUnavailableError (fail closed: the caller refuses the lookup)
 	 */
 	async lookupBlock(address: string): Promise<LimitDecision> {
-		const limit = this.#failureLimit;
-		let current: RateLimiterRes | null;
+		return this.#blockDecision(await this.#readBlock(address));
+	}
+
+	async #readBlock(address: string): Promise<RateLimiterRes | null> {
 		try {
-			current = await this.#failures.get(this.#key(address));
+			return await this.#failures.get(this.#key(address));
 		} catch (error) {
 			throw new StoreUnavailableError(error);
 		}
+	}
+
+	#blockDecision(current: RateLimiterRes | null): LimitDecision {
+		const limit = this.#failureLimit;
 		if (current && current.consumedPoints >= limit.points) {
 			const retryAfterSeconds = waitOf(current);
 			this.#metrics.limitHit('failed_lookups');

@@ -62,8 +62,5 @@ async function decide(kind: 'health' | 'upload' | 'lookup', address: string) {
 	// Checked, not counted: the upload counts itself once it costs something (drops.ts).
 	if (kind === 'upload') return limits.uploadAllowed(address);
 	// Every lookup is counted, found or not; then a client blocked for its failures is refused.
-	const rate = await limits.lookup(address);
-	if (!rate.ok) return rate;
-	const block = await limits.lookupBlock(address);
-	return block.ok ? rate : block;
+	return limits.lookupAndBlock(address);
 }
