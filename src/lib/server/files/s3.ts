@@ -3,8 +3,8 @@
  * Ceph RGW, OpenStack Swift's s3api, ...). One object per drop, `S3_PREFIX<id>.rzf`, the same
  * RZF1 bytes as on disk; nothing else is written.
  *
- * - An upload streams into a multipart upload (lib-storage), never buffering more than a few
- *   parts. Its object exists only once the upload completes (`commit`); a failed upload is
+ * - An upload streams into a multipart upload (s3-upload.ts), never holding more than three
+ *   parts, always the same buffers. Its object exists only once the upload completes (`commit`); a failed upload is
  *   aborted, and one left by a crash is listed by listTemp() and aborted by the sweeps.
  * - Self-destruction is a DeleteObject. Object storage cannot overwrite in place, and we never
  *   pretend to: the guarantee is crypto-erasure (the file key exists only while a request
@@ -17,7 +17,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
 	AbortMultipartUploadCommand,
 	DeleteObjectCommand,
@@ -32,11 +32,11 @@ import {
 	type LifecycleRule,
 	type S3ClientConfig
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from 'pino';
 import { StartupError, type Config } from '../config';
 import { encryptedSize } from '../crypto/file-format';
 import type { FileEntry, FileStorage, StoredFile, TempFile } from './index';
+import { PartUpload } from './s3-upload';
 
 const ID = /^[0-9a-f]{32}$/;
 const STORED_SUFFIX = '.rzf';
@@ -48,7 +48,7 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 /**
  * Parts uploaded at once per upload. Each holds a part in memory, so one upload holds about
  * (QUEUE_SIZE + 1) parts: 15 MiB at the smallest part size. Two keep the link busy while the
- * next part fills; lib-storage's default of four doubles the memory for little gain here.
+ * next part fills; four (the SDK's Upload's default) would double the memory for little gain.
  */
 const QUEUE_SIZE = 2;
 
@@ -63,9 +63,8 @@ export const LIFECYCLE_RULE_ID = 'raven-zero-backstop';
 
 /**
  * The part size for files up to `maxFileSize`: the smallest S3 accepts, or larger when
- * 10,000 parts of it would not hold the largest encrypted file. Without it, an upload of
- * unknown length (ours: the size is known only at the end) would be capped by lib-storage's
- * default part size near 48.8 GiB.
+ * 10,000 parts of it would not hold the largest encrypted file: the size of an upload is
+ * known only at its end, so the part size has to fit the largest one allowed.
  */
 export function partSizeFor(maxFileSize: number): number {
 	return Math.max(MIN_PART_SIZE, Math.ceil(encryptedSize(maxFileSize) / MAX_PARTS));
@@ -243,41 +242,30 @@ export class S3Storage implements FileStorage {
 
 	createTemp(id: string): TempFile {
 		const key = this.#key(id);
-		const body = new PassThrough();
-		const upload = new Upload({
+		const upload = new PartUpload({
 			client: this.#client,
-			params: {
-				Bucket: this.#bucket,
-				Key: key,
-				Body: body,
-				ContentType: 'application/octet-stream'
-			},
+			bucket: this.#bucket,
+			key,
 			partSize: this.#partSize,
 			queueSize: QUEUE_SIZE,
-			// On any failure lib-storage aborts the multipart upload: no parts left behind.
-			leavePartsOnError: false
+			// As the SDK's own Upload does: with checksums when supported, the multipart upload
+			// is created with CRC32, and each part carries its own.
+			checksumAlgorithm: this.#settings.s3Checksums === 'when_required' ? undefined : 'CRC32'
 		});
-		const done = upload.done();
-		// A store that fails mid-upload stops reading the body, and the writer (upload.ts's
-		// pipeline) would wait for room forever: fail the body too, so the pipeline rejects.
-		done.catch((error: unknown) => body.destroy(error as Error));
 		let discarding: Promise<void> | undefined;
 		return {
-			stream: body,
-			commit: async () => {
-				await done;
-			},
-			// Fail the body rather than upload.abort(): abort() settles done() at once, while
-			// a failed body makes lib-storage wait for its parts in flight, abort the multipart
-			// upload and only then settle, so nothing is left once this resolves.
+			stream: upload,
+			commit: () => upload.done,
+			// Destroying the writer cancels the parts in flight and aborts the multipart upload;
+			// `done` settles only after that, so nothing is left once this resolves.
 			discard: () =>
 				(discarding ??= (async () => {
-					body.destroy(new Error('The upload was discarded'));
-					const stored = await done.then(
+					upload.destroy(new Error('The upload was discarded'));
+					const stored = await upload.done.then(
 						() => true,
 						() => false
 					);
-					// The body had already ended (a refusal after the file part, such as a bad
+					// The stream had already ended (a refusal after the file part, such as a bad
 					// field after it): the object may be complete. It is no drop: delete it.
 					if (stored) {
 						await this.#client
