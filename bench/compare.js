@@ -3,18 +3,20 @@
 // alternating which goes first, and the medians over the rounds are compared.
 //
 //   node bench/compare.js --before DIR [--sizes 10MiB] [--clients 1,10] [--ways access]
-//                         [--ops upload] [--rounds 5]
+//                         [--ops upload] [--rounds 5] [--storage s3]
 //
 // DIR is another checkout of the project with `npm run build` done there (for example
 // `git worktree add /tmp/before main && cd /tmp/before && npm ci && npm run build`); "after" is
 // this checkout's build/. Both servers share one redis-server. Reported per cell and server:
 // the server's CPU per request (from /proc: what a busy neighbour inflates least), MB/s and
-// p95, its peak RSS, and the change of each from before to after.
+// p95, its peak RSS, and the change of each from before to after. With `--storage s3` both keep
+// their files in one bucket of a Swift (S3 API) started for the run (tests/helpers/swift.js).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../tests/helpers/processes.js';
+import { startSwift } from '../tests/helpers/swift.js';
 import { label, parseSize, requestsFor, WAYS } from './cli.js';
 import { importScryptParams } from './floors.js';
 import { runLoad, startApp } from './processes.js';
@@ -28,7 +30,8 @@ const { values } = parseArgs({
 		clients: { type: 'string', default: '1,10' },
 		ways: { type: 'string', default: 'access' },
 		ops: { type: 'string', default: 'upload' },
-		rounds: { type: 'string', default: '5' }
+		rounds: { type: 'string', default: '5' },
+		storage: { type: 'string', default: 'fs' }
 	}
 });
 if (!values.before) {
@@ -44,9 +47,11 @@ const scrypt = await importScryptParams(ROOT);
 
 const work = mkdtempSync(path.join(tmpdir(), 'raven-compare-'));
 const redis = await startRedis();
+const swift = values.storage === 's3' ? await startSwift() : undefined;
+const env = swift ? swift.env(await swift.createBucket()) : {};
 const servers = {
-	before: await startApp(redis.url, work, 'before', { root: path.resolve(values.before) }),
-	after: await startApp(redis.url, work, 'after')
+	before: await startApp(redis.url, work, 'before', { root: path.resolve(values.before), env }),
+	after: await startApp(redis.url, work, 'after', { env })
 };
 try {
 	console.log(
@@ -104,5 +109,6 @@ try {
 	await servers.before.stop();
 	await servers.after.stop();
 	await redis.stop();
+	await swift?.stop();
 	rmSync(work, { recursive: true, force: true });
 }
