@@ -12,9 +12,13 @@
  * share the hash tag `{<id>}`, so they live in one slot (Redis refuses a script whose keys
  * span slots with CROSSSLOT). Everything else (quota hash, locks, heartbeats, rate-limit
  * counters) is one key per command.
+ *
+ * Sentinel: an upload's record is promised (201) only once every replica acknowledged it
+ * (`WAIT`, see replicas.ts), so that a failover cannot throw it away.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { nodeName, ReplicaExpectation, WAIT_TIMEOUT_MS } from './replicas';
 import {
 	StoreUnavailableError,
 	type BurnOutcome,
@@ -281,17 +285,32 @@ export class RedisStore implements MetadataStore {
 	readonly client: Redis | Cluster;
 
 	/** @param connection a redis:// URL, or how to reach Redis (see RedisConnection). */
+	/** Sentinel only: how many replicas an upload's record must reach (replicas.ts). */
+	readonly #replicas: ReplicaExpectation | undefined;
+	#closing = false;
+
 	constructor(connection: string | RedisConnection, options: RedisStoreOptions = {}) {
-		this.client = connect(
-			typeof connection === 'string' ? { kind: 'url', url: connection } : connection
-		);
+		const how: RedisConnection =
+			typeof connection === 'string' ? { kind: 'url', url: connection } : connection;
+		this.client = connect(how);
 		for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
 			this.client.defineCommand(name, { numberOfKeys, lua });
+		}
+		if (how.kind === 'sentinel') {
+			this.#replicas = new ReplicaExpectation(how.sentinels, how.name, (node) => {
+				// The sentinels name another primary: reconnect through them now rather than
+				// wait for READONLY. Only from `ready`: a disconnect while ioredis is asking the
+				// sentinels ends the client (see the `end` handler below).
+				const client = this.client as Redis;
+				if (client.status === 'ready' && this.#node() === node) client.disconnect(true);
+			});
 		}
 		let connected = false;
 		this.client.on('ready', () => {
 			connected = true;
 			options.onConnectionChange?.('connected');
+			// Learn how many replicas this primary has before its first upload commits.
+			if (this.#replicas) void this.#observeReplicas().catch(() => undefined);
 		});
 		// ioredis emits `error` on every failed reconnect; report only the transition. A
 		// cluster reports a node it lost as `node error`.
@@ -303,7 +322,32 @@ export class RedisStore implements MetadataStore {
 		this.client.on('node error', onError);
 		this.client.on('end', () => {
 			connected = false;
+			// ioredis gives up for good when its connector is disconnected while it is still
+			// asking the sentinels (a +switch-master, or a READONLY reconnect, landing then):
+			// the connect fails with "Connection is closed" and the status stays `end`. Seen
+			// after a SIGKILLed primary. Only close() may end this client: start it again.
+			if (this.#closing || this.client instanceof Cluster) return;
+			setTimeout(() => {
+				if (!this.#closing && this.client.status === 'end') {
+					this.client.connect().catch(() => undefined);
+				}
+			}, MAX_RECONNECT_DELAY_MS).unref();
 		});
+	}
+
+	/** The node the (non-cluster) client is connected to now, as `host:port`. */
+	#node(): string {
+		const stream = (this.client as Redis).stream;
+		return nodeName(stream?.remoteAddress, stream?.remotePort);
+	}
+
+	/** Record how many replicas the primary shows (ROLE); resolves that count. */
+	async #observeReplicas(): Promise<number> {
+		const node = this.#node();
+		const role = (await this.client.call('ROLE')) as unknown[];
+		const connected = Array.isArray(role[2]) ? role[2].length : 0;
+		this.#replicas?.observe(node, connected);
+		return connected;
 	}
 
 	/** Run one command, turning connection trouble into StoreUnavailableError. */
@@ -396,8 +440,7 @@ export class RedisStore implements MetadataStore {
 
 	async createDrop(id: string, drop: NewDrop): Promise<boolean> {
 		const keys = dropKeys(id);
-		const created = await this.#script<number>(
-			'rzCreate',
+		const args = [
 			keys.drop,
 			keys.tomb,
 			keys.reserve,
@@ -405,8 +448,55 @@ export class RedisStore implements MetadataStore {
 			drop.expiresAt,
 			drop.uses,
 			drop.tombstoneUntil
+		] as const;
+		if (this.#replicas) return this.#createAcknowledged(this.#replicas, id, args);
+		return (await this.#script<number>('rzCreate', ...args)) === 1;
+	}
+
+	/**
+	 * Sentinel: create the record, and promise it only once the replicas have it. One round
+	 * trip: the script, ROLE (is this node still the primary, and how many replicas does it
+	 * have) and WAIT, pipelined on the one connection (WAIT counts this connection's writes).
+	 * A record that is not acknowledged is removed again if the node still takes writes, and
+	 * the upload fails with StoreUnavailableError (503): its file is removed by the caller.
+	 */
+	async #createAcknowledged(
+		replicas: ReplicaExpectation,
+		id: string,
+		args: readonly (string | number)[]
+	): Promise<boolean> {
+		const node = this.#node();
+		const expected = replicas.expected(node);
+		const pipeline = this.client.pipeline() as unknown as {
+			rzCreate(...a: (string | number)[]): unknown;
+			role(): unknown;
+			wait(replicas: number, timeoutMs: number): unknown;
+			exec(): Promise<[Error | null, unknown][] | null>;
+		};
+		pipeline.rzCreate(...args);
+		pipeline.role();
+		pipeline.wait(expected, WAIT_TIMEOUT_MS);
+		const replies = await this.#run(async () => {
+			const results = await pipeline.exec();
+			if (!results) throw new Error('The pipeline was not run');
+			for (const [error] of results) if (error) throw error;
+			return results.map(([, reply]) => reply);
+		});
+		if (replies[0] !== 1) return false; // an existing record: nothing was written
+		const role = replies[1] as unknown[];
+		const connected = Array.isArray(role[2]) ? role[2].length : 0;
+		const acknowledged = Number(replies[2]);
+		replicas.observe(node, connected);
+		const needed = Math.max(expected, connected);
+		if (role[0] === 'master' && acknowledged >= needed) return true;
+		replicas.recheck(node, connected);
+		const keys = dropKeys(id);
+		await this.#run(() => this.client.del(keys.drop, keys.tomb)).catch(() => undefined);
+		throw new StoreUnavailableError(
+			new Error(
+				`The record reached ${acknowledged} of ${needed} replicas (role ${String(role[0])})`
+			)
 		);
-		return created === 1;
 	}
 
 	async readDrop(id: string): Promise<DropLookup> {
@@ -504,6 +594,7 @@ export class RedisStore implements MetadataStore {
 	}
 
 	async close(): Promise<void> {
+		this.#closing = true;
 		try {
 			await this.client.quit();
 		} catch {
