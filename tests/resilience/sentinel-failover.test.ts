@@ -227,7 +227,11 @@ async function failOverUnderTraffic(
 		downloads_200: samples.filter((s) => s.op === 'download' && s.status === 200).length,
 		upload_503_window_ms: window503,
 		failover_took_ms: replacedAt - replacingAt,
-		uploads_201_again_after_ms: recoveredAt - replacingAt
+		uploads_201_again_after_ms: recoveredAt - replacingAt,
+		// Uploads whose record missed its replicas' acknowledgement (WAIT): 503, not lost.
+		unacknowledged: server.lines.filter((line) => line.event === 'store_write_unacknowledged')
+			.length,
+		client_restarted: server.lines.filter((line) => line.event === 'store_client_restarted').length
 	};
 	console.log(`Sentinel failover (${label}):`, JSON.stringify(figures), lost.slice(0, 5));
 	expect(lost).toEqual([]);

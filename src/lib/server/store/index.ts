@@ -32,7 +32,10 @@ export function openStore(): MetadataStore {
 						error: error?.message
 					});
 				}
-			}
+			},
+			onUnacknowledged: (detail) =>
+				log().warn({ event: 'store_write_unacknowledged', store: 'redis', topology, ...detail }),
+			onRestart: () => log().warn({ event: 'store_client_restarted', store: 'redis', topology })
 		});
 	} else {
 		log().warn({

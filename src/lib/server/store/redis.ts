@@ -216,6 +216,10 @@ function goneFrom(reply: ScriptReply): { state: GoneState } {
 export type RedisStoreOptions = {
 	/** Called when the connection is lost or comes back, for the log. */
 	onConnectionChange?: (state: 'connected' | 'disconnected', error?: Error) => void;
+	/** Sentinel: an upload's record missed its replicas' acknowledgement (answered 503). */
+	onUnacknowledged?: (detail: { acknowledged: number; needed: number; role: string }) => void;
+	/** ioredis had given up (status `end`) and the store started it again. */
+	onRestart?: () => void;
 };
 
 export type HostPort = { readonly host: string; readonly port: number };
@@ -287,9 +291,13 @@ export class RedisStore implements MetadataStore {
 	/** @param connection a redis:// URL, or how to reach Redis (see RedisConnection). */
 	/** Sentinel only: how many replicas an upload's record must reach (replicas.ts). */
 	readonly #replicas: ReplicaExpectation | undefined;
+	readonly #options: RedisStoreOptions;
+	/** Counts the connections made (each `ready`): WAIT only counts writes of its own. */
+	#connections = 0;
 	#closing = false;
 
 	constructor(connection: string | RedisConnection, options: RedisStoreOptions = {}) {
+		this.#options = options;
 		const how: RedisConnection =
 			typeof connection === 'string' ? { kind: 'url', url: connection } : connection;
 		this.client = connect(how);
@@ -308,6 +316,7 @@ export class RedisStore implements MetadataStore {
 		let connected = false;
 		this.client.on('ready', () => {
 			connected = true;
+			this.#connections++;
 			options.onConnectionChange?.('connected');
 			// Learn how many replicas this primary has before its first upload commits.
 			if (this.#replicas) void this.#observeReplicas().catch(() => undefined);
@@ -329,6 +338,7 @@ export class RedisStore implements MetadataStore {
 			if (this.#closing || this.client instanceof Cluster) return;
 			setTimeout(() => {
 				if (!this.#closing && this.client.status === 'end') {
+					options.onRestart?.();
 					this.client.connect().catch(() => undefined);
 				}
 			}, MAX_RECONNECT_DELAY_MS).unref();
@@ -466,6 +476,7 @@ export class RedisStore implements MetadataStore {
 		args: readonly (string | number)[]
 	): Promise<boolean> {
 		const node = this.#node();
+		const connection = this.#connections;
 		const expected = replicas.expected(node);
 		const pipeline = this.client.pipeline() as unknown as {
 			rzCreate(...a: (string | number)[]): unknown;
@@ -485,11 +496,18 @@ export class RedisStore implements MetadataStore {
 		if (replies[0] !== 1) return false; // an existing record: nothing was written
 		const role = replies[1] as unknown[];
 		const connected = Array.isArray(role[2]) ? role[2].length : 0;
-		const acknowledged = Number(replies[2]);
+		let acknowledged = Number(replies[2]);
 		replicas.observe(node, connected);
 		const needed = Math.max(expected, connected);
+		// The node has more replicas than we waited for (the first upload after connecting,
+		// or a replica that joined): wait for them too, one more round trip. Only on the same
+		// connection: on a new one WAIT would count no write of ours and answer at once.
+		if (role[0] === 'master' && acknowledged < needed && this.#connections === connection) {
+			acknowledged = await this.#run(() => this.client.wait(needed, WAIT_TIMEOUT_MS));
+		}
 		if (role[0] === 'master' && acknowledged >= needed) return true;
 		replicas.recheck(node, connected);
+		this.#options.onUnacknowledged?.({ acknowledged, needed, role: String(role[0]) });
 		const keys = dropKeys(id);
 		await this.#run(() => this.client.del(keys.drop, keys.tomb)).catch(() => undefined);
 		throw new StoreUnavailableError(
