@@ -125,10 +125,18 @@ const authArgs = (password) =>
 /**
  * A sentinel-managed primary: primary + one replica + three sentinels (quorum 2), resolved
  * once the sentinels see the replica and each other (a failover needs both).
- * @param {{ password?: string, name?: string }} [options]
+ * @param {{ password?: string, name?: string, failoverTimeoutMs?: number }} [options]
+ *   `failoverTimeoutMs`: the sentinels' failover-timeout. After a failed election (the
+ *   sentinels split their votes, which a loaded machine makes likelier) they try again only
+ *   after twice this, and they refuse a second failover of one primary within it as well: a
+ *   test that kills a primary wants it short.
  * @returns {Promise<SentinelRedis>}
  */
-export async function startSentinelRedis({ password, name = 'rz-primary' } = {}) {
+export async function startSentinelRedis({
+	password,
+	name = 'rz-primary',
+	failoverTimeoutMs = 10_000
+} = {}) {
 	const root = mkdtempSync(path.join(tmpdir(), 'raven-zero-sentinel-'));
 	/** @type {Map<number, ChildProcess>} */
 	const dataNodes = new Map();
@@ -170,7 +178,7 @@ export async function startSentinelRedis({ password, name = 'rz-primary' } = {})
 				`dir ${dir}`,
 				`sentinel monitor ${name} ${HOST} ${primaryPort} 2`,
 				`sentinel down-after-milliseconds ${name} 1000`,
-				`sentinel failover-timeout ${name} 10000`,
+				`sentinel failover-timeout ${name} ${failoverTimeoutMs}`,
 				`sentinel parallel-syncs ${name} 1`
 			];
 			if (password) lines.push(`sentinel auth-pass ${name} ${password}`);
