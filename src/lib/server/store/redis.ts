@@ -341,7 +341,7 @@ export class RedisStore implements MetadataStore {
 					options.onRestart?.();
 					this.client.connect().catch(() => undefined);
 				}
-			}, MAX_RECONNECT_DELAY_MS).unref();
+			}, reconnectDelay(1)).unref();
 		});
 	}
 
