@@ -331,10 +331,11 @@ export class RedisStore implements MetadataStore {
 		this.client.on('node error', onError);
 		this.client.on('end', () => {
 			connected = false;
-			// ioredis gives up for good when its connector is disconnected while it is still
-			// asking the sentinels (a +switch-master, or a READONLY reconnect, landing then):
-			// the connect fails with "Connection is closed" and the status stays `end`. Seen
-			// after a SIGKILLed primary. Only close() may end this client: start it again.
+			// ioredis (6.0) can end itself although its retry strategies never give up: its
+			// sentinel connector throws "Connection is closed" when it is disconnected while
+			// still asking the sentinels (a +switch-master landing then), and the status stays
+			// `end`. After a SIGKILLed primary this happened in nearly every test run, and
+			// uploads never recovered. Only close() may end this client: start it again.
 			if (this.#closing || this.client instanceof Cluster) return;
 			setTimeout(() => {
 				if (!this.#closing && this.client.status === 'end') {
