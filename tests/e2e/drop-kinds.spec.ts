@@ -7,11 +7,12 @@ import { E2E_MAX_FILE_SIZE } from './settings';
 import {
 	dropFiles,
 	expectAccessible,
+	NO_PROBLEMS,
 	open,
 	randomFile,
+	type TestFile,
 	watchProblems,
-	withoutExpectedHttpErrors,
-	type TestFile
+	withoutExpectedHttpErrors
 } from './support';
 
 /*
@@ -21,7 +22,6 @@ import {
  * and a real Redis; the recipient in a browser context of their own.
  */
 
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
 const DROP_ZONE = 'label:has(input[type=file])';
 
 type Status = {

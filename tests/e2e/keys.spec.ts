@@ -5,12 +5,14 @@ import {
 	actionAnswer,
 	dropFile,
 	messy,
+	NO_PROBLEMS,
 	open,
+	passphraseOn,
 	randomFile,
 	sha256,
+	type TestFile,
 	uploadThroughApi,
-	watchProblems,
-	type TestFile
+	watchProblems
 } from './support';
 
 /*
@@ -20,8 +22,6 @@ import {
  * server from a page. Interoperability with curl both ways, the redraw on 409 DROP_EXISTS, and
  * the "preparing the key" state.
  */
-
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
 
 type Recorded = { method: string; url: string; headers: Record<string, string>; body: string };
 
@@ -74,12 +74,6 @@ function expectNowhere(requests: Recorded[], passphrase: string) {
 
 async function accessKeyOf(passphrase: string): Promise<string> {
 	return encodeAccessKey(await accessKeyFromPassphrase(passphrase));
-}
-
-async function passphraseOn(page: Page): Promise<string> {
-	const text = await page.getByTestId('passphrase').textContent();
-	expect(text).toMatch(/^[a-z]+(-[a-z]+){3}$/);
-	return text!;
 }
 
 async function sendOnPage(page: Page, file: TestFile): Promise<string> {

@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser } from '@playwright/test';
 import { E2E_MAX_FILE_SIZE } from './settings';
 import {
 	actionAnswer,
 	dropFile,
 	expectAccessible,
 	messy,
+	NO_PROBLEMS,
 	open,
+	passphraseOn,
 	randomFile,
 	sha256,
+	throttleUploads,
 	uploadThroughApi,
 	watchProblems,
 	withoutExpectedHttpErrors
@@ -19,26 +22,6 @@ import {
  * dropping a file, retrieve in another browser context as the recipient would, with and
  * without JavaScript, and scan every state with axe-core.
  */
-
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
-
-/** Slow the page's uploads down so the progress bar has time to be seen (and cancelled). */
-async function throttleUploads(page: Page, bytesPerSecond: number) {
-	const cdp = await page.context().newCDPSession(page);
-	await cdp.send('Network.enable');
-	await cdp.send('Network.emulateNetworkConditions', {
-		offline: false,
-		latency: 0,
-		downloadThroughput: -1,
-		uploadThroughput: bytesPerSecond
-	});
-}
-
-async function passphraseOn(page: Page): Promise<string> {
-	const text = await page.getByTestId('passphrase').textContent();
-	expect(text).toMatch(/^[a-z]+(-[a-z]+){3}$/);
-	return text!;
-}
 
 async function recipientPage(browser: Browser, options: { javaScriptEnabled?: boolean } = {}) {
 	const context = await browser.newContext({ acceptDownloads: true, ...options });

@@ -3,6 +3,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
 	DESKTOP,
 	expectAccessible,
+	NO_PROBLEMS,
 	open,
 	PHONE,
 	randomFile,
@@ -18,8 +19,6 @@ import {
  * count skip the last-use warning. Big downloads to disk: big-download.spec.ts; the wording
  * of unknown passphrases, tries left and limits: lookup-limits.spec.ts.
  */
-
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
 
 /** Slow the page's downloads, so that a running download can be seen (and looked at). */
 async function throttleDownloads(page: Page, bytesPerSecond: number) {

@@ -4,10 +4,13 @@ import { E2E_MAX_FILE_SIZE } from './settings';
 import {
 	dropFile,
 	expectAccessible,
+	NO_PROBLEMS,
 	open,
+	passphraseOn,
 	randomFile,
-	watchProblems,
-	type TestFile
+	type TestFile,
+	throttleUploads,
+	watchProblems
 } from './support';
 
 /*
@@ -18,27 +21,7 @@ import {
  * copy buttons, hyphens, the share sheet). Without JavaScript the card says a clock time.
  */
 
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
-
 const READY = 'Your file is ready to pick up';
-
-/** Slow the page's uploads down so the progress bar has time to be seen (and left). */
-async function throttleUploads(page: Page, bytesPerSecond: number) {
-	const cdp = await page.context().newCDPSession(page);
-	await cdp.send('Network.enable');
-	await cdp.send('Network.emulateNetworkConditions', {
-		offline: false,
-		latency: 0,
-		downloadThroughput: -1,
-		uploadThroughput: bytesPerSecond
-	});
-}
-
-async function passphraseOn(page: Page): Promise<string> {
-	const text = await page.getByTestId('passphrase').textContent();
-	expect(text).toMatch(/^[a-z]+(-[a-z]+){3}$/);
-	return text!;
-}
 
 /** Drop `file` on the page, pick the uses and expiry, press Upload and wait for the card. */
 async function send(

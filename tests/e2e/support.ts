@@ -21,6 +21,9 @@ export async function open(page: Page, path: string): Promise<void> {
 
 export type Problems = { console: string[]; pageErrors: string[]; cspViolations: string[] };
 
+/** What a page without problems shows: `expect(problems).toEqual(NO_PROBLEMS)`. */
+export const NO_PROBLEMS: Problems = { console: [], pageErrors: [], cspViolations: [] };
+
 /**
  * Everything that would show up red in DevTools: console errors (blocked resources are
  * reported there too), uncaught exceptions, and `securitypolicyviolation` events. The init
@@ -178,4 +181,23 @@ export function actionAnswer(
 	data: Record<string, unknown>
 ): string {
 	return JSON.stringify({ type, status, data: stringify(data) });
+}
+
+/** Slow the page's uploads down so the progress bar has time to be seen (and cancelled, or left). */
+export async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void> {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 0,
+		downloadThroughput: -1,
+		uploadThroughput: bytesPerSecond
+	});
+}
+
+/** The passphrase the send page's result card shows (four words). */
+export async function passphraseOn(page: Page): Promise<string> {
+	const text = await page.getByTestId('passphrase').textContent();
+	expect(text).toMatch(/^[a-z]+(-[a-z]+){3}$/);
+	return text!;
 }

@@ -1,13 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
-import { randomFile, uploadThroughApi, watchProblems } from './support';
+import { NO_PROBLEMS, randomFile, uploadThroughApi, watchProblems } from './support';
 
 /*
  * The pages reached with a trailing slash (/r/, /docs/) render in place rather than redirect
  * (trailingSlash 'ignore'), so their relative asset paths, links and form actions are resolved
  * against the slashed URL: a browser shows whether they still load, hydrate and post.
  */
-
-const NO_PROBLEMS = { console: [], pageErrors: [], cspViolations: [] };
 
 async function openSlashed(page: Page, path: string) {
 	const response = await page.goto(path);
