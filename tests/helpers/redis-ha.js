@@ -7,8 +7,9 @@
  * - `startSentinelRedis`: a primary, one replica, and three sentinels (quorum 2) that monitor
  *   them; `failover()` asks the sentinels to promote the replica, as an operator or a dying
  *   primary would make them.
- * - `startRedisCluster`: three masters sharing the 16,384 slots (`redis-cli --cluster create`,
- *   no replicas).
+ * - `startRedisCluster`: three masters sharing the 16,384 slots (`redis-cli --cluster create`),
+ *   without replicas or with one each; `failover(master)` has a replica take over as an
+ *   operator would (`CLUSTER FAILOVER`), `killMaster(master)` as a dead master makes it.
  *
  * Both take a password (`requirepass` on every data node) so that the tests exercise
  * REDIS_PASSWORD; the sentinels themselves have none, as the README's layout says.
@@ -265,30 +266,91 @@ function fieldsOf(reply) {
 
 /**
  * @typedef {object} TestCluster
- * @property {HostPort[]} nodes the masters
+ * @property {HostPort[]} nodes every data node: the masters, then their replicas
  * @property {string | undefined} password
  * @property {Record<string, string>} env REDIS_CLUSTER_NODES (and REDIS_PASSWORD)
+ * @property {(key: string) => Promise<HostPort>} masterOf the master serving `key`'s slot now
+ *   (the key as Redis sees it, with the app's `rz:` prefix)
+ * @property {(master: HostPort) => Promise<HostPort>} failover a planned failover: `CLUSTER
+ *   FAILOVER` sent to `master`'s replica (which first lets the master's writes reach it);
+ *   resolves the replica once it is master and the cluster says `ok` again
+ * @property {(master: HostPort) => Promise<HostPort>} killMaster `master` SIGKILLed; resolves
+ *   its replica once the other masters have voted it master and the cluster says `ok` again
+ * @property {(port: number) => ChildProcess | undefined} processOf the data node on `port`
  * @property {() => Promise<void>} stop
  */
 
 /**
- * A Redis Cluster of three masters and no replicas, resolved once every node says
- * `cluster_state:ok`.
- * @param {{ password?: string }} [options]
+ * One line of CLUSTER NODES: `<id> <host:port@bus> <flags> <master id|-> <ping> <pong> <epoch>
+ * <link> <slot ranges...>`.
+ * @typedef {{ id: string, port: number, flags: string[], masterId: string,
+ *   slots: [number, number][] }} ClusterNode
+ */
+
+/**
+ * @param {unknown} reply CLUSTER NODES' text
+ * @returns {ClusterNode[]}
+ */
+function clusterNodesOf(reply) {
+	return String(reply)
+		.split('\n')
+		.filter((line) => line.trim() !== '')
+		.map((line) => {
+			const [id = '', address = '', flags = '', masterId = '', , , , , ...slots] = line.split(' ');
+			return {
+				id,
+				port: Number(address.split('@')[0]?.split(':').pop()),
+				flags: flags.split(','),
+				masterId,
+				slots: slots
+					.filter((range) => !range.startsWith('['))
+					.map((range) => {
+						const [from = '0', to = from] = range.split('-');
+						return /** @type {[number, number]} */ ([Number(from), Number(to)]);
+					})
+			};
+		});
+}
+
+/**
+ * A Redis Cluster of three masters, resolved once every node says `cluster_state:ok` (and,
+ * with replicas, every replica is in sync with its master).
+ * @param {{ password?: string, replicas?: 0 | 1, nodeTimeoutMs?: number }} [options]
+ *   `replicas`: one replica per master (six nodes), for the failover tests; without, three
+ *   masters alone. `nodeTimeoutMs`: `cluster-node-timeout`, after which a silent master is
+ *   suspected (a killed master's replica takes over about 1-2 s after that).
  * @returns {Promise<TestCluster>}
  */
-export async function startRedisCluster({ password } = {}) {
+export async function startRedisCluster({ password, replicas = 0, nodeTimeoutMs = 2000 } = {}) {
 	const root = mkdtempSync(path.join(tmpdir(), 'raven-zero-cluster-'));
-	/** @type {ChildProcess[]} */
-	const children = [];
+	/** @type {Map<number, ChildProcess>} */
+	const children = new Map();
 	/** @type {HostPort[]} */
 	const nodes = [];
 	const stop = async () => {
-		await Promise.all(children.map((child) => stopProcess(child, 'SIGKILL')));
+		await Promise.all([...children.values()].map((child) => stopProcess(child, 'SIGKILL')));
 		rmSync(root, { recursive: true, force: true });
 	};
+	const alive = () =>
+		nodes.filter(({ port }) => {
+			const child = children.get(port);
+			return child && child.exitCode === null && child.signalCode === null;
+		});
+	/** Every node still running says `cluster_state:ok`. */
+	const clusterOk = async (/** @type {number} */ limitMs = 20_000) => {
+		for (const { port } of alive()) {
+			await waitForReply(
+				port,
+				password,
+				['CLUSTER', 'INFO'],
+				(reply) => String(reply).includes('cluster_state:ok'),
+				`cluster node ${port} ok`,
+				limitMs
+			);
+		}
+	};
 	try {
-		for (let i = 0; i < 3; i++) {
+		for (let i = 0; i < 3 * (1 + replicas); i++) {
 			const port = await freePort();
 			// The bus port defaults to port + 10,000, which may be taken or past 65,535.
 			const busPort = await freePort();
@@ -303,36 +365,72 @@ export async function startRedisCluster({ password } = {}) {
 				'--cluster-port',
 				String(busPort),
 				'--cluster-node-timeout',
-				'2000'
+				String(nodeTimeoutMs)
 			];
-			children.push(spawnRedis(args, dir));
+			children.set(port, spawnRedis(args, dir));
 			nodes.push({ host: HOST, port });
 		}
 		for (const { port } of nodes) {
 			await waitForReply(port, password, ['PING'], (reply) => reply === 'PONG', `node ${port}`);
 		}
+		// redis-cli makes the first three nodes given the masters, the rest their replicas.
 		await runRedisCli([
 			...(password ? ['-a', password, '--no-auth-warning'] : []),
 			'--cluster',
 			'create',
 			...nodes.map(({ host, port }) => `${host}:${port}`),
 			'--cluster-replicas',
-			'0',
+			String(replicas),
 			'--cluster-yes'
 		]);
-		for (const { port } of nodes) {
+		await clusterOk();
+		for (const { port } of nodes.slice(3)) {
 			await waitForReply(
 				port,
 				password,
-				['CLUSTER', 'INFO'],
-				(reply) => String(reply).includes('cluster_state:ok'),
-				`cluster node ${port} ok`
+				['INFO', 'replication'],
+				(reply) => String(reply).includes('master_link_status:up'),
+				`cluster replica ${port} in sync`,
+				30_000
 			);
 		}
 	} catch (error) {
 		await stop();
 		throw error;
 	}
+
+	/** CLUSTER NODES as a live node sees it. */
+	const clusterNodes = async () => {
+		for (const { port } of alive()) {
+			try {
+				return clusterNodesOf(await ask(port, password, ['CLUSTER', 'NODES']));
+			} catch {
+				// ask the next node
+			}
+		}
+		throw new Error('No cluster node answers');
+	};
+	/** @param {HostPort} master */
+	const replicaOf = async (master) => {
+		const all = await clusterNodes();
+		const id = all.find(({ port }) => port === master.port)?.id;
+		const replica = all.find(({ masterId, flags }) => masterId === id && !flags.includes('fail'));
+		if (!id || !replica) throw new Error(`No replica of ${master.port}`);
+		return { host: HOST, port: replica.port };
+	};
+	/** Until `node` is a master and the cluster is whole again. @param {HostPort} node */
+	const promoted = async (node) => {
+		await waitForReply(
+			node.port,
+			password,
+			['ROLE'],
+			(reply) => Array.isArray(reply) && reply[0] === 'master',
+			`replica ${node.port} promoted`
+		);
+		await clusterOk();
+		return node;
+	};
+
 	return {
 		nodes,
 		password,
@@ -340,6 +438,29 @@ export async function startRedisCluster({ password } = {}) {
 			REDIS_CLUSTER_NODES: hostPorts(nodes),
 			...(password ? { REDIS_PASSWORD: password } : {})
 		},
+		async masterOf(key) {
+			const slot = Number(await ask(alive()[0]?.port ?? 0, password, ['CLUSTER', 'KEYSLOT', key]));
+			const master = (await clusterNodes()).find(
+				({ flags, slots }) =>
+					flags.includes('master') &&
+					!flags.includes('fail') &&
+					slots.some(([from, to]) => from <= slot && slot <= to)
+			);
+			if (!master) throw new Error(`No master serves slot ${slot}`);
+			return { host: HOST, port: master.port };
+		},
+		async failover(master) {
+			const replica = await replicaOf(master);
+			await ask(replica.port, password, ['CLUSTER', 'FAILOVER']);
+			return promoted(replica);
+		},
+		async killMaster(master) {
+			const replica = await replicaOf(master);
+			const child = children.get(master.port);
+			if (child) await stopProcess(child, 'SIGKILL');
+			return promoted(replica);
+		},
+		processOf: (port) => children.get(port),
 		stop
 	};
 }
