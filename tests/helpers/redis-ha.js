@@ -126,7 +126,7 @@ const authArgs = (password) =>
 /**
  * A sentinel-managed primary: primary + one replica + three sentinels (quorum 2), resolved
  * once the sentinels see the replica and each other (a failover needs both).
- * @param {{ password?: string, name?: string, failoverTimeoutMs?: number }} [options]
+ * @param {{ password?: string, name?: string, failoverTimeoutMs?: number, downAfterMs?: number }} [options]
  *   `failoverTimeoutMs`: the sentinels' failover-timeout. After a failed election (the
  *   sentinels split their votes, which a loaded machine makes likelier) they try again only
  *   after twice this, and they refuse a second failover of one primary within it as well: a
@@ -136,7 +136,8 @@ const authArgs = (password) =>
 export async function startSentinelRedis({
 	password,
 	name = 'rz-primary',
-	failoverTimeoutMs = 10_000
+	failoverTimeoutMs = 10_000,
+	downAfterMs = 1000
 } = {}) {
 	const root = mkdtempSync(path.join(tmpdir(), 'raven-zero-sentinel-'));
 	/** @type {Map<number, ChildProcess>} */
@@ -172,13 +173,14 @@ export async function startSentinelRedis({
 			const dir = path.join(root, `sentinel-${port}`);
 			mkdirSync(dir, { recursive: true });
 			const config = path.join(dir, 'sentinel.conf');
-			// Short timings so a test's failover takes seconds: down after 1 s of silence.
+			// Short timings so a test's failover takes seconds: down after 1 s of silence (or
+			// `downAfterMs`: a test of a hung node that the sentinels have not yet marked down).
 			const lines = [
 				`port ${port}`,
 				`bind ${HOST}`,
 				`dir ${dir}`,
 				`sentinel monitor ${name} ${HOST} ${primaryPort} 2`,
-				`sentinel down-after-milliseconds ${name} 1000`,
+				`sentinel down-after-milliseconds ${name} ${downAfterMs}`,
 				`sentinel failover-timeout ${name} ${failoverTimeoutMs}`,
 				`sentinel parallel-syncs ${name} 1`
 			];

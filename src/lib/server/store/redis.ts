@@ -232,9 +232,18 @@ export type RedisConnection =
 
 const reconnectDelay = (attempt: number) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS);
 
+/** The node a (non-cluster) client is connected to now, as `host:port`. */
+function nodeOf(client: Redis): string {
+	return nodeName(client.stream?.remoteAddress, client.stream?.remotePort);
+}
+
 /** What every connection to a Redis node gets (see the connection policy above). */
 const NODE_OPTIONS = {
 	maxRetriesPerRequest: 1,
+	// A command sent but not answered when the connection broke fails (a 503) rather than
+	// being sent again after the reconnect: a second run of an upload's create would find its
+	// own record and fail that upload after the fact, and a second claim would take a use twice.
+	autoResendUnfulfilledCommands: false,
 	commandTimeout: COMMAND_TIMEOUT_MS,
 	connectTimeout: COMMAND_TIMEOUT_MS
 } satisfies RedisOptions;
@@ -291,8 +300,15 @@ export class RedisStore implements MetadataStore {
 	/** @param connection a redis:// URL, or how to reach Redis (see RedisConnection). */
 	/** Sentinel only: how many replicas an upload's record must reach (replicas.ts). */
 	readonly #replicas: ReplicaExpectation | undefined;
+	/**
+	 * Sentinel only: the connection that uploads commit on. WAIT holds up the connection it is
+	 * sent on until the replicas answer (up to WAIT_TIMEOUT_MS when one is slow or gone), so
+	 * it must not be the one every lookup, claim and rate-limit counter shares; and WAIT counts
+	 * the writes of its own connection, so the create goes there too.
+	 */
+	readonly #commits: Redis | undefined;
 	readonly #options: RedisStoreOptions;
-	/** Counts the connections made (each `ready`): WAIT only counts writes of its own. */
+	/** Counts the commit connection's connections (each `ready`): WAIT counts its own writes. */
 	#connections = 0;
 	#closing = false;
 
@@ -305,21 +321,30 @@ export class RedisStore implements MetadataStore {
 			this.client.defineCommand(name, { numberOfKeys, lua });
 		}
 		if (how.kind === 'sentinel') {
+			const commits = connect(how) as Redis;
+			commits.defineCommand('rzCreate', SCRIPTS.rzCreate);
+			this.#commits = commits;
 			this.#replicas = new ReplicaExpectation(how.sentinels, how.name, (node) => {
 				// The sentinels name another primary: reconnect through them now rather than
 				// wait for READONLY. Only from `ready`: a disconnect while ioredis is asking the
 				// sentinels ends the client (see the `end` handler below).
-				const client = this.client as Redis;
-				if (client.status === 'ready' && this.#node() === node) client.disconnect(true);
+				for (const client of [this.client as Redis, commits]) {
+					if (client.status === 'ready' && nodeOf(client) === node) client.disconnect(true);
+				}
 			});
+			commits.on('ready', () => {
+				this.#connections++;
+				// Learn how many replicas this primary has before its first upload commits.
+				void this.#observeReplicas(commits).catch(() => undefined);
+			});
+			// Its trouble is the main connection's too, which reports it (onConnectionChange).
+			commits.on('error', () => undefined);
+			this.#restartWhenEnded(commits);
 		}
 		let connected = false;
 		this.client.on('ready', () => {
 			connected = true;
-			this.#connections++;
 			options.onConnectionChange?.('connected');
-			// Learn how many replicas this primary has before its first upload commits.
-			if (this.#replicas) void this.#observeReplicas().catch(() => undefined);
 		});
 		// ioredis emits `error` on every failed reconnect; report only the transition. A
 		// cluster reports a node it lost as `node error`.
@@ -331,31 +356,33 @@ export class RedisStore implements MetadataStore {
 		this.client.on('node error', onError);
 		this.client.on('end', () => {
 			connected = false;
-			// ioredis (6.0) can end itself although its retry strategies never give up: its
-			// sentinel connector throws "Connection is closed" when it is disconnected while
-			// still asking the sentinels (a +switch-master landing then), and the status stays
-			// `end`. After a SIGKILLed primary this happened in nearly every test run, and
-			// uploads never recovered. Only close() may end this client: start it again.
-			if (this.#closing || this.client instanceof Cluster) return;
+		});
+		if (!(this.client instanceof Cluster)) this.#restartWhenEnded(this.client);
+	}
+
+	/**
+	 * ioredis (6.0) can end itself although its retry strategies never give up: its sentinel
+	 * connector throws "Connection is closed" when it is disconnected while still asking the
+	 * sentinels (a +switch-master landing then), and the status stays `end`. After a SIGKILLed
+	 * primary this happened in nearly every test run, and uploads never recovered. Only
+	 * close() may end a client of ours: start it again.
+	 */
+	#restartWhenEnded(client: Redis): void {
+		client.on('end', () => {
+			if (this.#closing) return;
 			setTimeout(() => {
-				if (!this.#closing && this.client.status === 'end') {
-					options.onRestart?.();
-					this.client.connect().catch(() => undefined);
+				if (!this.#closing && client.status === 'end') {
+					this.#options.onRestart?.();
+					client.connect().catch(() => undefined);
 				}
 			}, reconnectDelay(1)).unref();
 		});
 	}
 
-	/** The node the (non-cluster) client is connected to now, as `host:port`. */
-	#node(): string {
-		const stream = (this.client as Redis).stream;
-		return nodeName(stream?.remoteAddress, stream?.remotePort);
-	}
-
 	/** Record how many replicas the primary shows (ROLE); resolves that count. */
-	async #observeReplicas(): Promise<number> {
-		const node = this.#node();
-		const role = (await this.client.call('ROLE')) as unknown[];
+	async #observeReplicas(client: Redis): Promise<number> {
+		const node = nodeOf(client);
+		const role = (await client.call('ROLE')) as unknown[];
 		const connected = Array.isArray(role[2]) ? role[2].length : 0;
 		this.#replicas?.observe(node, connected);
 		return connected;
@@ -460,7 +487,9 @@ export class RedisStore implements MetadataStore {
 			drop.uses,
 			drop.tombstoneUntil
 		] as const;
-		if (this.#replicas) return this.#createAcknowledged(this.#replicas, id, args);
+		if (this.#replicas && this.#commits) {
+			return this.#createAcknowledged(this.#replicas, this.#commits, id, args);
+		}
 		return (await this.#script<number>('rzCreate', ...args)) === 1;
 	}
 
@@ -473,13 +502,14 @@ export class RedisStore implements MetadataStore {
 	 */
 	async #createAcknowledged(
 		replicas: ReplicaExpectation,
+		commits: Redis,
 		id: string,
 		args: readonly (string | number)[]
 	): Promise<boolean> {
-		const node = this.#node();
+		const node = nodeOf(commits);
 		const connection = this.#connections;
 		const expected = replicas.expected(node);
-		const pipeline = this.client.pipeline() as unknown as {
+		const pipeline = commits.pipeline() as unknown as {
 			rzCreate(...a: (string | number)[]): unknown;
 			role(): unknown;
 			wait(replicas: number, timeoutMs: number): unknown;
@@ -504,13 +534,13 @@ export class RedisStore implements MetadataStore {
 		// or a replica that joined): wait for them too, one more round trip. Only on the same
 		// connection: on a new one WAIT would count no write of ours and answer at once.
 		if (role[0] === 'master' && acknowledged < needed && this.#connections === connection) {
-			acknowledged = await this.#run(() => this.client.wait(needed, WAIT_TIMEOUT_MS));
+			acknowledged = await this.#run(() => commits.wait(needed, WAIT_TIMEOUT_MS));
 		}
 		if (role[0] === 'master' && acknowledged >= needed) return true;
 		replicas.recheck(node, connected);
 		this.#options.onUnacknowledged?.({ acknowledged, needed, role: String(role[0]) });
 		const keys = dropKeys(id);
-		await this.#run(() => this.client.del(keys.drop, keys.tomb)).catch(() => undefined);
+		await this.#run(() => commits.del(keys.drop, keys.tomb)).catch(() => undefined);
 		throw new StoreUnavailableError(
 			new Error(
 				`The record reached ${acknowledged} of ${needed} replicas (role ${String(role[0])})`
@@ -614,10 +644,15 @@ export class RedisStore implements MetadataStore {
 
 	async close(): Promise<void> {
 		this.#closing = true;
-		try {
-			await this.client.quit();
-		} catch {
-			this.client.disconnect();
-		}
+		await Promise.all(
+			[this.client, this.#commits].map(async (client) => {
+				if (!client) return;
+				try {
+					await client.quit();
+				} catch {
+					client.disconnect();
+				}
+			})
+		);
 	}
 }
