@@ -27,11 +27,27 @@ const guess = 'abacus-abdomen-abide-able';
 
 describe('CORS_ORIGINS: a listed site may call the lookups from its pages', () => {
 	let corsServer: TestServer;
+	let starServer: TestServer;
 	beforeAll(async () => {
 		corsServer = await startServer({ CORS_ORIGINS: 'https://app.example' });
+		starServer = await startServer({ CORS_ORIGINS: '*' });
 	});
 	afterAll(async () => {
 		await corsServer?.stop();
+		await starServer?.stop();
+	});
+
+	test('with CORS_ORIGINS=*, a cross-site fetch of a lookup is still refused', async () => {
+		const reply = await request(`${starServer.url}/status/${guess}`, {
+			from: '127.0.0.62',
+			headers: {
+				origin: 'https://evil.example',
+				'sec-fetch-site': 'cross-site',
+				'sec-fetch-mode': 'cors',
+				'sec-fetch-dest': 'empty'
+			}
+		});
+		expect(reply.status).toBe(403);
 	});
 
 	test.each([

@@ -23,6 +23,14 @@ export function isCorsAllowed(origin: string | null): origin is string {
 }
 
 /**
+ * Whether `origin` is named in CORS_ORIGINS itself. `*` does not count: it lets any page read
+ * the answers, but it is no choice of a site to trust with its visitors' guesses.
+ */
+export function isListedCorsOrigin(origin: string | null): origin is string {
+	return origin !== null && getConfig().corsOrigins.includes(origin);
+}
+
+/**
  * CORS for the origins in CORS_ORIGINS only. The default is none: with the seed's `*`, any
  * web page could use its visitors' browsers and addresses to guess passphrases and read the
  * answers. Preflights from other origins get a plain 204 without CORS headers, which the

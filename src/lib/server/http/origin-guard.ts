@@ -1,6 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
 import { services } from '../services';
-import { isCorsAllowed } from './cors';
+import { isCorsAllowed, isListedCorsOrigin } from './cors';
 import { errorResponse } from './refusals';
 import { API_ROUTES, LOOKUP_PAGES, LOOKUP_ROUTES } from './route-kinds';
 
@@ -53,10 +53,10 @@ export const originGuard: Handle = async ({ event, resolve }) => {
  */
 function isCrossSiteLookup(request: Request, routeId: string | null): boolean {
 	if (routeId === null || request.headers.get('sec-fetch-site') !== 'cross-site') return false;
-	// A page of an origin the operator listed in CORS_ORIGINS calls the API on purpose (a CORS
+	// A page of an origin the operator named in CORS_ORIGINS calls the API on purpose (a CORS
 	// fetch names its Origin; navigations and `<img>` send none on GET): that is what the
-	// setting is for. Its visitors' guesses are the operator's page's to spend.
-	if (isCorsAllowed(request.headers.get('origin'))) return false;
+	// setting is for. Not with `*`: then every site could spend its visitors' guesses.
+	if (isListedCorsOrigin(request.headers.get('origin'))) return false;
 	if (LOOKUP_ROUTES.has(routeId)) return true;
 	if (!LOOKUP_PAGES.has(routeId)) return false;
 	if (request.headers.get('sec-fetch-mode') !== 'navigate') return true;
