@@ -519,7 +519,7 @@ export const SETTINGS = /** @satisfies {Record<string, Setting>} */ ({
 		documentedDefault: 'empty',
 		schema: origins,
 		meaning:
-			'origins (comma list) whose web pages may call the API from a browser, or `*`. Empty: none'
+			'origins (comma list) whose web pages may call the API from a browser, or `*` (any page may read the answers, but lookups sent from other sites stay refused: only an origin named here may send them). Empty: none'
 	},
 	minFreeDiskMb: {
 		env: 'MIN_FREE_DISK_MB',
